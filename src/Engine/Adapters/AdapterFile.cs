@@ -1,0 +1,292 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LoraNotebooks.Engine.Lora;
+using LoraNotebooks.Engine.SafeTensors;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraNotebooks.Engine.Adapters;
+
+/// <summary>
+/// Saves a <see cref="LoraNetwork"/> as a safetensors file in the kohya or peft layout, and loads
+/// either layout back onto a model. Files are written atomically; loading checks every tensor
+/// against the model before anything is attached.
+/// </summary>
+public static class AdapterFile
+{
+    /// <summary>
+    /// Writes <paramref name="network"/> to <paramref name="path"/>. The kohya layout carries alpha
+    /// tensors and <c>ss_*</c> metadata; the peft layout writes <c>adapter_config.json</c> beside the
+    /// weights. <paramref name="storeAs"/> converts the weights (e.g. to float16) on the way out.
+    /// </summary>
+    public static void Save(LoraNetwork network, string path, AdapterLayout layout = AdapterLayout.Kohya,
+        IReadOnlyDictionary<string, string>? metadata = null, ScalarType? storeAs = null)
+    {
+        var meta = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in StandardMetadata(network))
+            meta[key] = value;
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+            meta[key] = value;
+
+        var tensors = new List<TensorData>();
+        foreach (var target in network.Targets)
+        {
+            var layer = network.Layers[target.Name];
+            var down = layer.Down.parameters().Single();
+            var up = layer.Up.parameters().Single();
+            if (layout == AdapterLayout.Kohya)
+            {
+                tensors.Add(SafeTensorsTorch.ToTensorData(KohyaNames.Down(target.Name), down, storeAs));
+                tensors.Add(SafeTensorsTorch.ToTensorData(KohyaNames.Up(target.Name), up, storeAs));
+                // kohya files have no rsLoRA flag: store the alpha that gives the same scale as alpha / rank.
+                using var alpha = tensor((float)(layer.Scale * layer.Rank));
+                tensors.Add(SafeTensorsTorch.ToTensorData(KohyaNames.Alpha(target.Name), alpha, storeAs));
+            }
+            else if (layout == AdapterLayout.Peft)
+            {
+                var key = PeftKey(network, target);
+                tensors.Add(SafeTensorsTorch.ToTensorData(key + PeftNames.DownSuffix, down, storeAs));
+                tensors.Add(SafeTensorsTorch.ToTensorData(key + PeftNames.UpSuffix, up, storeAs));
+            }
+            else
+                throw new ArgumentException($"adapters cannot be saved in the {layout} layout");
+        }
+
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        SafeTensorsWriter.Write(path, tensors, meta);
+        if (layout == AdapterLayout.Peft)
+            AtomicFile.WriteAllText(PeftNames.ConfigPath(path), PeftConfigJson(network).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>
+    /// Reads the adapter at <paramref name="path"/> (kohya or peft, detected from its keys) as a network
+    /// named <paramref name="name"/> over <paramref name="parts"/>; attach it with <see cref="LoraModel.Add(LoraNetwork)"/>.
+    /// </summary>
+    /// <exception cref="AdapterFormatException">The file is not a LoRA for this model; the message names the tensor.</exception>
+    /// <exception cref="SafeTensorsFormatException">The file is not well-formed safetensors.</exception>
+    public static LoraNetwork Load(string path, IReadOnlyList<ModelPart> parts, string name)
+    {
+        using var file = SafeTensorsFile.Open(ResolveWeights(path));
+        var layout = Detect(file);
+        var entries = layout switch
+        {
+            AdapterLayout.Kohya => KohyaEntries(file),
+            AdapterLayout.Peft => PeftEntries(file, PeftNames.ConfigPath(ResolveWeights(path)), parts),
+            _ => throw new AdapterFormatException($"{Path.GetFileName(path)} holds no LoRA tensors (no lora_down/lora_up or lora_A/lora_B keys)"),
+        };
+
+        var modules = AdaptableModules(parts);
+        var targets = new List<LoraTarget>();
+        foreach (var entry in entries)
+        {
+            if (!modules.TryGetValue(entry.Name, out var found))
+                throw new AdapterFormatException(
+                    $"adapter '{entry.Name}' has no matching layer in this model: the file was made for another model");
+            var down = file.Tensors[entry.DownKey];
+            if (down.Shape.Length is not (2 or 4) || down.Shape[0] < 1)
+                throw new AdapterFormatException($"tensor '{entry.DownKey}' has shape [{string.Join(",", down.Shape)}], not a LoRA down projection");
+            targets.Add(new LoraTarget(found.Part, found.Path, entry.Name, found.Module, (int)down.Shape[0], entry.Alpha ?? down.Shape[0]));
+        }
+
+        var ranks = targets.GroupBy(t => t.Rank).OrderByDescending(g => g.Count()).First().Key;
+        var alphas = targets.GroupBy(t => t.Alpha).OrderByDescending(g => g.Count()).First().Key;
+        var network = new LoraNetwork(name, targets, new LoraOptions { Rank = ranks, Alpha = alphas });
+        using var _ = no_grad();
+        foreach (var entry in entries)
+        {
+            var layer = network.Layers[entry.Name];
+            Copy(file, entry.DownKey, layer.Down.parameters().Single());
+            Copy(file, entry.UpKey, layer.Up.parameters().Single());
+        }
+        return network;
+    }
+
+    /// <summary>The layout of an open adapter file, from its keys.</summary>
+    public static AdapterLayout Detect(SafeTensorsFile file)
+    {
+        if (file.Tensors.Keys.Any(k => k.EndsWith(".lora_down.weight", StringComparison.Ordinal)))
+            return AdapterLayout.Kohya;
+        if (file.Tensors.Keys.Any(k => k.EndsWith(PeftNames.DownSuffix, StringComparison.Ordinal)))
+            return AdapterLayout.Peft;
+        return AdapterLayout.Plain;
+    }
+
+    /// <summary>A peft folder means the adapter_model.safetensors inside it.</summary>
+    internal static string ResolveWeights(string path) =>
+        Directory.Exists(path) ? Path.Combine(path, PeftNames.WeightsFile) : path;
+
+    /// <summary>One adapter as stored: its kohya name, its tensor keys, and its alpha when the file gives one.</summary>
+    internal sealed record Entry(string Name, string DownKey, string UpKey, double? Alpha);
+
+    internal static List<Entry> KohyaEntries(SafeTensorsFile file)
+    {
+        var entries = new List<Entry>();
+        foreach (var key in file.Tensors.Keys)
+        {
+            if (key.EndsWith(".lora_down.weight", StringComparison.Ordinal))
+            {
+                var name = key[..^".lora_down.weight".Length];
+                var up = KohyaNames.Up(name);
+                if (!file.Tensors.ContainsKey(up))
+                    throw new AdapterFormatException($"adapter '{name}' has a lora_down but no lora_up tensor");
+                double? alpha = file.Tensors.ContainsKey(KohyaNames.Alpha(name)) ? ReadScalar(file, KohyaNames.Alpha(name)) : null;
+                entries.Add(new Entry(name, key, up, alpha));
+            }
+            else if (!key.EndsWith(".lora_up.weight", StringComparison.Ordinal) && !key.EndsWith(".alpha", StringComparison.Ordinal))
+                throw new AdapterFormatException($"tensor '{key}' is not part of a LoRA (LoHa, LoKr and DoRA files are not supported)");
+        }
+        foreach (var key in file.Tensors.Keys.Where(k => k.EndsWith(".lora_up.weight", StringComparison.Ordinal)))
+            if (!file.Tensors.ContainsKey(key[..^".lora_up.weight".Length] + ".lora_down.weight"))
+                throw new AdapterFormatException($"tensor '{key}' has no matching lora_down tensor");
+        return entries;
+    }
+
+    internal static List<Entry> PeftEntries(SafeTensorsFile file, string configPath, IReadOnlyList<ModelPart>? parts)
+    {
+        var config = ReadPeftConfig(configPath);
+        var entries = new List<Entry>();
+        foreach (var key in file.Tensors.Keys)
+        {
+            if (key.EndsWith(PeftNames.DownSuffix, StringComparison.Ordinal))
+            {
+                var modulePath = key[..^PeftNames.DownSuffix.Length];
+                if (modulePath.StartsWith(PeftNames.KeyPrefix, StringComparison.Ordinal))
+                    modulePath = modulePath[PeftNames.KeyPrefix.Length..];
+                var up = key[..^PeftNames.DownSuffix.Length] + PeftNames.UpSuffix;
+                if (!file.Tensors.ContainsKey(up))
+                    throw new AdapterFormatException($"tensor '{key}' has no matching lora_B tensor");
+                var rank = file.Tensors[key].Shape[0];
+                entries.Add(new Entry(KohyaNameOfPeftPath(modulePath, parts), key, up, config.AlphaFor(modulePath, rank)));
+            }
+            else if (!key.EndsWith(PeftNames.UpSuffix, StringComparison.Ordinal))
+                throw new AdapterFormatException($"tensor '{key}' is not part of a peft LoRA");
+        }
+        return entries;
+    }
+
+    /// <summary>alpha, rank_pattern and alpha_pattern of an adapter_config.json.</summary>
+    internal sealed record PeftConfig(double? Alpha, bool RsLora, Dictionary<string, double> AlphaPattern)
+    {
+        /// <summary>The alpha giving the same scale as peft would, for a module of rank <paramref name="rank"/>.</summary>
+        public double? AlphaFor(string modulePath, long rank)
+        {
+            var alpha = AlphaPattern.FirstOrDefault(p => modulePath == p.Key || modulePath.EndsWith("." + p.Key, StringComparison.Ordinal)).Value;
+            double? chosen = alpha > 0 ? alpha : Alpha;
+            return chosen is { } a && RsLora ? a * Math.Sqrt(rank) : chosen;
+        }
+    }
+
+    internal static PeftConfig ReadPeftConfig(string configPath)
+    {
+        if (!File.Exists(configPath))
+            return new PeftConfig(null, false, []);
+        try
+        {
+            var json = JsonNode.Parse(File.ReadAllText(configPath)) as JsonObject
+                ?? throw new AdapterFormatException($"{configPath} is not a JSON object");
+            var patterns = new Dictionary<string, double>(StringComparer.Ordinal);
+            if (json["alpha_pattern"] is JsonObject alphaPattern)
+                foreach (var (key, value) in alphaPattern)
+                    patterns[key] = value!.GetValue<double>();
+            return new PeftConfig(json["lora_alpha"]?.GetValue<double>(), json["use_rslora"]?.GetValue<bool>() ?? false, patterns);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new AdapterFormatException($"{configPath} is not a valid peft adapter config: {e.Message}");
+        }
+    }
+
+    private static string KohyaNameOfPeftPath(string modulePath, IReadOnlyList<ModelPart>? parts)
+    {
+        if (parts is null || parts.Count == 0)
+            return KohyaNames.For(ModelPart.UNet, modulePath);
+        if (parts.Count == 1)
+            return KohyaNames.For(parts[0].Prefix, modulePath);
+        foreach (var part in parts)
+        {
+            var partName = PeftNames.PartName(part.Prefix) + ".";
+            if (modulePath.StartsWith(partName, StringComparison.Ordinal))
+                return KohyaNames.For(part.Prefix, modulePath[partName.Length..]);
+        }
+        throw new AdapterFormatException($"peft key '{modulePath}' names no part of this model");
+    }
+
+    private static string PeftKey(LoraNetwork network, LoraTarget target)
+    {
+        var parts = network.Targets.Select(t => t.Part).Distinct().Count();
+        return PeftNames.KeyPrefix + (parts > 1 ? PeftNames.PartName(target.Part.Prefix) + "." : "") + target.Path;
+    }
+
+    private static JsonObject PeftConfigJson(LoraNetwork network)
+    {
+        var options = network.Options;
+        var rankPattern = new JsonObject();
+        var alphaPattern = new JsonObject();
+        foreach (var target in network.Targets)
+        {
+            var path = PeftKey(network, target)[PeftNames.KeyPrefix.Length..];
+            if (target.Rank != options.Rank)
+                rankPattern[path] = target.Rank;
+            if (target.Alpha != options.Alpha)
+                alphaPattern[path] = target.Alpha;
+        }
+        return new JsonObject
+        {
+            ["peft_type"] = "LORA",
+            ["r"] = options.Rank,
+            ["lora_alpha"] = options.Alpha,
+            ["lora_dropout"] = options.Dropout,
+            ["use_rslora"] = options.UseRsLora,
+            ["init_lora_weights"] = options.Init == LoraInit.Gaussian ? "gaussian" : true,
+            ["bias"] = "none",
+            ["target_modules"] = new JsonArray(network.Targets.Select(t => (JsonNode)JsonValue.Create(PeftKey(network, t)[PeftNames.KeyPrefix.Length..])).ToArray()),
+            ["rank_pattern"] = rankPattern,
+            ["alpha_pattern"] = alphaPattern,
+        };
+    }
+
+    private static IEnumerable<KeyValuePair<string, string>> StandardMetadata(LoraNetwork network)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var ranks = network.Targets.Select(t => t.Rank).Distinct().ToList();
+        yield return new("ss_network_module", "networks.lora");
+        yield return new("ss_network_dim", network.Options.Rank.ToString(inv));
+        yield return new("ss_network_alpha", (network.Options.UseRsLora ? network.Options.Alpha * Math.Sqrt(network.Options.Rank) : network.Options.Alpha).ToString("R", inv));
+        var args = new JsonObject { ["conv_dim"] = network.Targets.Any(t => t.Kind == LayerKinds.Conv2d) ? ranks.Max() : null };
+        if (network.Options.UseRsLora)
+            args["rs_lora"] = true;
+        yield return new("ss_network_args", args.ToJsonString());
+        yield return new("modelspec.sai_model_spec", "1.0.0");
+    }
+
+    private static double ReadScalar(SafeTensorsFile file, string key)
+    {
+        var info = file.Tensors[key];
+        if (info.ElementCount != 1)
+            throw new AdapterFormatException($"tensor '{key}' should hold one number but holds {info.ElementCount}");
+        using var value = file.ReadTensor(key);
+        return value.to(float64).item<double>();
+    }
+
+    private static void Copy(SafeTensorsFile file, string key, Tensor destination)
+    {
+        var info = file.Tensors[key];
+        if (!info.Shape.SequenceEqual(destination.shape))
+            throw new AdapterFormatException(
+                $"tensor '{key}' has shape [{string.Join(",", info.Shape)}] but the model's layer needs [{string.Join(",", destination.shape)}]");
+        using var source = file.ReadTensor(key);
+        destination.copy_(source.to(destination.dtype));
+    }
+
+    private static Dictionary<string, (ModelPart Part, string Path, nn.Module<Tensor, Tensor> Module)> AdaptableModules(IReadOnlyList<ModelPart> parts)
+    {
+        var modules = new Dictionary<string, (ModelPart, string, nn.Module<Tensor, Tensor>)>(StringComparer.Ordinal);
+        foreach (var part in parts)
+            foreach (var (path, module) in part.Module.named_modules())
+                if (module is TorchSharp.Modules.Linear or TorchSharp.Modules.Conv2d)
+                    modules[KohyaNames.For(part.Prefix, path)] = (part, path, (nn.Module<Tensor, Tensor>)module);
+        return modules;
+    }
+}
