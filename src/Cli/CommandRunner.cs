@@ -1,0 +1,53 @@
+using System.Text.Json;
+using LoraNotebooks.Engine.Adapters;
+using LoraNotebooks.Engine.SafeTensors;
+
+namespace LoraNotebooks.Cli;
+
+/// <summary>
+/// Runs a command body and turns what users cause into one clear line and exit code 1, a
+/// cancellation into 130, and anything else into a short internal-error line and exit code 2.
+/// Nobody sees a stack trace unless LORA_DEBUG=1.
+/// </summary>
+public static class CommandRunner
+{
+    /// <summary>Runs <paramref name="body"/>, writing errors to <paramref name="error"/>.</summary>
+    public static async Task<int> RunAsync(Func<CancellationToken, Task<int>> body, CancellationToken cancellationToken, TextWriter? error = null)
+    {
+        error ??= Console.Error;
+        try
+        {
+            return await body(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync("lora: cancelled");
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            await error.WriteLineAsync($"lora: error: {e.Message}");
+            return ExitCodes.UserError;
+        }
+        catch (Exception e)
+        {
+            await error.WriteLineAsync($"lora: internal error: {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("LORA_DEBUG") == "1")
+                await error.WriteLineAsync(e.ToString());
+            return ExitCodes.RuntimeFailure;
+        }
+    }
+
+    /// <summary>Errors a user causes and can fix: bad files, bad paths, impossible settings.</summary>
+    public static bool IsUserError(Exception e) => e is
+        SafeTensorsFormatException or AdapterFormatException or FileNotFoundException or DirectoryNotFoundException
+        or UnauthorizedAccessException or ArgumentException or JsonException or InvalidDataException or PathTooLongException
+        or IOException;
+
+    /// <summary>JSON written the same way by every command.</summary>
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = false,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    };
+}

@@ -1,0 +1,16 @@
+using System.CommandLine;
+using LoraNotebooks.Cli.Commands;
+
+namespace LoraNotebooks.Cli;
+
+/// <summary>The <c>lora</c> command tree.</summary>
+public static class LoraCli
+{
+    /// <summary>Builds the root command with every subcommand.</summary>
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("LoraNotebooks: train, check, sample, inspect and evaluate LoRA adapters for image models.");
+        root.Subcommands.Add(InspectCommand.Create());
+        return root;
+    }
+}

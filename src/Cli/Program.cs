@@ -1,0 +1,3 @@
+using LoraNotebooks.Cli;
+
+return await LoraCli.Build().Parse(args).InvokeAsync();
