@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using LoraNotebooks.Engine.Adapters;
 using LoraNotebooks.Engine.SafeTensors;
@@ -11,13 +12,13 @@ namespace LoraNotebooks.Cli;
 /// </summary>
 public static class CommandRunner
 {
-    /// <summary>Runs <paramref name="body"/>, writing errors to <paramref name="error"/>.</summary>
-    public static async Task<int> RunAsync(Func<CancellationToken, Task<int>> body, CancellationToken cancellationToken, TextWriter? error = null)
+    /// <summary>Runs <paramref name="body"/> with the invocation's output writer; errors go to its error writer.</summary>
+    public static async Task<int> RunAsync(ParseResult parse, Func<TextWriter, CancellationToken, Task<int>> body, CancellationToken cancellationToken)
     {
-        error ??= Console.Error;
+        var error = parse.InvocationConfiguration.Error;
         try
         {
-            return await body(cancellationToken);
+            return await body(parse.InvocationConfiguration.Output, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -26,7 +27,7 @@ public static class CommandRunner
         }
         catch (Exception e) when (IsUserError(e))
         {
-            await error.WriteLineAsync($"lora: error: {e.Message}");
+            await error.WriteLineAsync($"lora: error: {MessageOf(e)}");
             return ExitCodes.UserError;
         }
         catch (Exception e)
@@ -37,6 +38,10 @@ public static class CommandRunner
             return ExitCodes.RuntimeFailure;
         }
     }
+
+    /// <summary>The message alone: ArgumentException's "(Parameter 'x')" tail means nothing to a user.</summary>
+    public static string MessageOf(Exception e) =>
+        e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "") : e.Message;
 
     /// <summary>Errors a user causes and can fix: bad files, bad paths, impossible settings.</summary>
     public static bool IsUserError(Exception e) => e is

@@ -14,10 +14,10 @@ public static class InspectCommand
         var file = new Argument<string>("file") { Description = "A .safetensors adapter (kohya or peft), or a peft folder." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
         var command = new Command("inspect", "Report an adapter file's format, ranks, alphas, targets, dtypes, size and metadata.") { file, json };
-        command.SetAction((parse, token) => CommandRunner.RunAsync(_ =>
+        command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, _) =>
         {
             var report = AdapterReport.Read(parse.GetValue(file)!);
-            Console.Out.WriteLine(parse.GetValue(json) ? ToJson(report) : ToText(report));
+            output.WriteLine(parse.GetValue(json) ? ToJson(report) : ToText(report));
             return Task.FromResult(ExitCodes.Ok);
         }, token));
         return command;
