@@ -12,8 +12,8 @@ namespace LoraNotebooks.Engine.Tests.SafeTensors;
 public sealed class SafeTensorsReaderFuzzTests(ITestOutputHelper output)
 {
     // What a parse may allocate beyond the input: dictionaries, names, shapes and one exception.
-    private const int AllocationFactor = 16;
-    private const int AllocationSlack = 64 * 1024;
+    private const int AllocationFactor = 8;
+    private const int AllocationSlack = 32 * 1024;
 
     private static string? Setting(string name) => Environment.GetEnvironmentVariable(name);
 

@@ -246,6 +246,23 @@ public sealed class SafeTensorsValidationTests
     }
 
     [Fact]
+    public void opening_a_file_that_claims_a_huge_header_allocates_nothing_in_proportion_to_the_claim()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"lora-claim-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            File.WriteAllBytes(path, WithPrefix(99_999_999, 64));
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsFile.Open(path));
+            Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 64 * 1024);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void an_empty_file_on_disk_is_rejected_by_open()
     {
         var path = Path.Combine(Path.GetTempPath(), $"lora-empty-{Guid.NewGuid():N}.safetensors");
