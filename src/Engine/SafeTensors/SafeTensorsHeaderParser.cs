@@ -305,7 +305,7 @@ internal static class SafeTensorsHeaderParser
     private static bool Advance(ref Utf8JsonReader reader)
     {
         var read = reader.Read();
-        if (read && reader.ValueIsEscaped && reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName
+        if (read && reader.ValueIsEscaped && reader.TokenType is (JsonTokenType.String or JsonTokenType.PropertyName)
             && HasLoneSurrogateEscape(reader.ValueSpan))
         {
             throw new SafeTensorsFormatException(
