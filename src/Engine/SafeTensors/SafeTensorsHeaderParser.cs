@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -78,8 +79,8 @@ internal static class SafeTensorsHeaderParser
         var reader = new Utf8JsonReader(json, ReaderOptions);
         try
         {
-            reader.Read(); // the '{' checked above
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            Advance(ref reader); // the '{' checked above
+            while (Advance(ref reader) && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals(MetadataKey))
                 {
@@ -90,7 +91,7 @@ internal static class SafeTensorsHeaderParser
                     metadata = ReadMetadata(ref reader);
                     continue;
                 }
-                var name = ReadString(ref reader, "a tensor name");
+                var name = reader.GetString()!;
                 if (tensors.ContainsKey(name))
                 {
                     throw new SafeTensorsFormatException(name, "appears twice in the header");
@@ -115,7 +116,7 @@ internal static class SafeTensorsHeaderParser
     private static IReadOnlyDictionary<string, string> ReadMetadata(ref Utf8JsonReader reader)
     {
         const string Expected = $"'{MetadataKey}' must be an object whose values are strings";
-        reader.Read();
+        Advance(ref reader);
         var metadata = new SortedDictionary<string, string>(StringComparer.Ordinal);
         // The reference implementation reads a null map as "no metadata"; so do we.
         if (reader.TokenType == JsonTokenType.Null)
@@ -126,15 +127,15 @@ internal static class SafeTensorsHeaderParser
         {
             throw new SafeTensorsFormatException(Expected);
         }
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (Advance(ref reader) && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var key = ReadString(ref reader, "a metadata key");
-            reader.Read();
+            var key = reader.GetString()!;
+            Advance(ref reader);
             if (reader.TokenType != JsonTokenType.String)
             {
                 throw new SafeTensorsFormatException($"{Expected}; '{key}' is not a string");
             }
-            if (!metadata.TryAdd(key, ReadString(ref reader, $"metadata '{key}'")))
+            if (!metadata.TryAdd(key, reader.GetString()!))
             {
                 throw new SafeTensorsFormatException($"metadata key '{key}' appears twice");
             }
@@ -144,7 +145,7 @@ internal static class SafeTensorsHeaderParser
 
     private static TensorInfo ReadTensor(ref Utf8JsonReader reader, string name, long dataLength)
     {
-        reader.Read();
+        Advance(ref reader);
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             throw new SafeTensorsFormatException(name, "expected an object with 'dtype', 'shape' and 'data_offsets'");
@@ -152,7 +153,7 @@ internal static class SafeTensorsHeaderParser
         DType? dtype = null;
         long[]? shape = null;
         long[]? offsets = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (Advance(ref reader) && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("dtype"u8))
             {
@@ -175,7 +176,7 @@ internal static class SafeTensorsHeaderParser
             }
             else
             {
-                throw new SafeTensorsFormatException(name, $"unexpected key '{ReadString(ref reader, "a key")}'");
+                throw new SafeTensorsFormatException(name, $"unexpected key '{reader.GetString()!}'");
             }
         }
         if (dtype is null || shape is null || offsets is null)
@@ -205,7 +206,7 @@ internal static class SafeTensorsHeaderParser
 
     private static DType ReadDType(ref Utf8JsonReader reader, string name)
     {
-        reader.Read();
+        Advance(ref reader);
         if (reader.TokenType != JsonTokenType.String)
         {
             throw new SafeTensorsFormatException(name, "'dtype' must be a string");
@@ -213,7 +214,7 @@ internal static class SafeTensorsHeaderParser
         // Names are plain ASCII, so an escaped spelling is no name we know.
         if (reader.ValueIsEscaped || !DTypeExtensions.TryParseHeaderName(reader.ValueSpan, out var dtype))
         {
-            throw new SafeTensorsFormatException(name, $"unknown dtype '{ReadString(ref reader, "'dtype'")}'");
+            throw new SafeTensorsFormatException(name, $"unknown dtype '{reader.GetString()!}'");
         }
         return dtype;
     }
@@ -221,7 +222,7 @@ internal static class SafeTensorsHeaderParser
     /// <summary>Reads an array of non-negative 64-bit integers, counting them first so the result is allocated once.</summary>
     private static long[] ReadIntegers(ref Utf8JsonReader reader, string name, string key)
     {
-        reader.Read();
+        Advance(ref reader);
         if (reader.TokenType != JsonTokenType.StartArray)
         {
             throw new SafeTensorsFormatException(name, $"'{key}' must be an array of non-negative integers");
@@ -240,10 +241,10 @@ internal static class SafeTensorsHeaderParser
         var values = new long[count];
         for (var i = 0; i < count; i++)
         {
-            reader.Read();
+            Advance(ref reader);
             values[i] = reader.GetInt64();
         }
-        reader.Read(); // the ']'
+        Advance(ref reader); // the ']'
         return values;
     }
 
@@ -296,17 +297,56 @@ internal static class SafeTensorsHeaderParser
         }
     }
 
-    /// <summary>Reads the current string token; lone surrogates in \u escapes are the one thing the UTF-8 check cannot see.</summary>
-    private static string ReadString(ref Utf8JsonReader reader, string what)
+    /// <summary>
+    /// Reads the next token and, for a string or key written with escapes, checks that every
+    /// \u escape of a surrogate is part of a pair: the UTF-8 check cannot see those, and
+    /// Utf8JsonReader would otherwise throw InvalidOperationException when comparing or reading it.
+    /// </summary>
+    private static bool Advance(ref Utf8JsonReader reader)
     {
-        try
+        var read = reader.Read();
+        if (read && reader.ValueIsEscaped && reader.TokenType is (JsonTokenType.String or JsonTokenType.PropertyName)
+            && HasLoneSurrogateEscape(reader.ValueSpan))
         {
-            return reader.GetString()!;
+            throw new SafeTensorsFormatException(
+                $"header holds a \\u escape of a lone surrogate in the string at byte {reader.TokenStartIndex}");
         }
-        catch (InvalidOperationException)
+        return read;
+    }
+
+    private static bool HasLoneSurrogateEscape(ReadOnlySpan<byte> raw)
+    {
+        var pendingHigh = false;
+        for (var i = 0; i < raw.Length; i++)
         {
-            throw new SafeTensorsFormatException($"{what} holds an invalid \\u escape (a lone surrogate)");
+            if (raw[i] != (byte)'\\')
+            {
+                if (pendingHigh)
+                {
+                    return true;
+                }
+                continue;
+            }
+            // The reader has already checked escape syntax: '\\' is followed by one character, or by 'u' and 4 hex digits.
+            if (raw[i + 1] != (byte)'u')
+            {
+                if (pendingHigh)
+                {
+                    return true;
+                }
+                i++;
+                continue;
+            }
+            var unit = int.Parse(raw.Slice(i + 2, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+            i += 5;
+            var isLow = unit is >= 0xDC00 and <= 0xDFFF;
+            if (pendingHigh != isLow)
+            {
+                return true;
+            }
+            pendingHigh = unit is >= 0xD800 and <= 0xDBFF;
         }
+        return pendingHigh;
     }
 
     private static string Describe(ref Utf8JsonReader reader) => reader.TokenType switch

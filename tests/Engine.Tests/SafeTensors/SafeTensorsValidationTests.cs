@@ -186,10 +186,28 @@ public sealed class SafeTensorsValidationTests
     public void metadata_given_twice_is_rejected() =>
         Assert.Equal("'__metadata__' appears twice", Reject("{\"__metadata__\":{},\"__metadata__\":{}}", 0));
 
+    [Theory]
+    [InlineData("\\ud800")]
+    [InlineData("\\udfff")]
+    [InlineData("\\udfff\\ud800")]
+    [InlineData("\\ud800\\n")]
+    [InlineData("\\ud800x")]
+    [InlineData("x\\ud800\\ud800")]
+    public void a_lone_surrogate_escape_in_a_name_is_rejected(string name) =>
+        Assert.Equal("header holds a \\u escape of a lone surrogate in the string at byte 1",
+            Reject($"{{\"{name}\":{{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}}}", 4));
+
     [Fact]
-    public void a_lone_surrogate_escape_in_a_name_is_rejected() =>
-        Assert.Equal("a tensor name holds an invalid \\u escape (a lone surrogate)",
-            Reject("{\"\\ud800\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}", 4));
+    public void a_lone_surrogate_escape_in_metadata_is_rejected() =>
+        Assert.Equal("header holds a \\u escape of a lone surrogate in the string at byte 21",
+            Reject("{\"__metadata__\":{\"k\":\"\\udc00\"}}", 0));
+
+    [Fact]
+    public void an_escaped_surrogate_pair_is_a_valid_name()
+    {
+        using var file = SafeTensorsFile.Parse(SafeTensorsBytes.Build("{\"\\ud83d\\ude00\":{\"dtype\":\"U8\",\"shape\":[],\"data_offsets\":[0,1]}}", 1));
+        Assert.Equal("\U0001F600", Assert.Single(file.Tensors.Keys));
+    }
 
     [Fact]
     public void a_null_metadata_map_is_read_as_no_metadata_like_the_reference_reader_does()
@@ -220,6 +238,23 @@ public sealed class SafeTensorsValidationTests
             File.WriteAllBytes(path, bytes[..^3]);
             var message = Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsFile.Open(path)).Message;
             Assert.Equal("tensor 'a': data_offsets [0,8] reach past the end of the 5-byte data area", message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void opening_a_file_that_claims_a_huge_header_allocates_nothing_in_proportion_to_the_claim()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"lora-claim-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            File.WriteAllBytes(path, WithPrefix(99_999_999, 64));
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsFile.Open(path));
+            Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 64 * 1024);
         }
         finally
         {
