@@ -133,14 +133,7 @@ public static class TorchNativeLoader
         if (File.Exists(copy) && new FileInfo(copy).Length == patched.Length)
             return copy;
 
-        Directory.CreateDirectory(folder);
-        var temp = Path.Combine(folder, $".{LibraryFileName}.{Environment.ProcessId}.tmp");
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(patched);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, copy, overwrite: true);
+        AtomicFile.Write(copy, stream => stream.Write(patched));
         return copy;
     }
 

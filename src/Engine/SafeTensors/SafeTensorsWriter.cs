@@ -25,22 +25,7 @@ public static class SafeTensorsWriter
     public static void Write(string path, IEnumerable<TensorData> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var layout = Plan(tensors, metadata);
-        var target = Path.GetFullPath(path);
-        var temporary = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
-            {
-                WriteLayout(stream, layout);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, target, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        AtomicFile.Write(path, stream => WriteLayout(stream, layout));
     }
 
     /// <summary>Writes the tensors and metadata to <paramref name="destination"/> (not atomic; the stream is left open).</summary>
