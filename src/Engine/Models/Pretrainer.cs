@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Text.Json;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LoraNotebooks.Engine.Models;
+
+/// <summary>Where a pretraining run stands after a step.</summary>
+public sealed record PretrainProgress(long Step, float Loss, double LearningRate, TimeSpan StepTime);
+
+/// <summary>
+/// Pretrains a <see cref="TinyDiffusionModel"/> from scratch on an <see cref="ICaptionedImageSource"/>,
+/// resumably: step s trains on examples s·B … s·B+B−1, and a checkpoint holds the weights, the EMA
+/// weights, the optimizer state, the step and the random generator's state, so a killed run picks up
+/// exactly where its last checkpoint left off.
+/// </summary>
+/// <remarks>
+/// Checkpoints are folders <c>step-000250</c> in the checkpoint directory, written under a
+/// <c>.partial</c> name and renamed when complete (a rename is atomic), so a crash mid-write leaves
+/// the previous checkpoint as the newest good one. The newest <see cref="PretrainerOptions.KeepCheckpoints"/> are kept.
+/// </remarks>
+public sealed class Pretrainer : IDisposable
+{
+    private const string Prefix = "step-";
+    private const string PartialSuffix = ".partial";
+    private readonly ICaptionedImageSource _source;
+    private readonly string _directory;
+    private readonly OptimizerHelper _optimizer;
+    private readonly Generator _generator;
+
+    /// <summary>
+    /// A run of a fresh model with <paramref name="config"/> (seeded by the options), resumed from the
+    /// newest checkpoint in <paramref name="checkpointDirectory"/> if there is one.
+    /// </summary>
+    public Pretrainer(TinyDiffusionConfig config, ICaptionedImageSource source, PretrainerOptions options, string checkpointDirectory)
+    {
+        options.Validate();
+        if (source.ImageSize != config.Unet.SampleSize)
+            throw new ArgumentException($"the source makes {source.ImageSize}×{source.ImageSize} images; the model's sample_size is {config.Unet.SampleSize}");
+        Options = options;
+        _source = source;
+        _directory = checkpointDirectory;
+        manual_seed(options.Seed);
+        Model = new TinyDiffusionModel(config);
+        Ema = options.EmaDecay is null ? null : new TinyDiffusionModel(config);
+        if (Ema is not null)
+            CopyWeights(Model, Ema);
+        _optimizer = optim.AdamW(Model.parameters(), lr: options.LearningRate, weight_decay: options.WeightDecay);
+        _generator = new Generator((ulong)options.Seed);
+        Directory.CreateDirectory(checkpointDirectory);
+        Resume();
+    }
+
+    /// <summary>The model being trained.</summary>
+    public TinyDiffusionModel Model { get; }
+
+    /// <summary>The moving average of the weights (usually the better sampler), or null without EMA.</summary>
+    public TinyDiffusionModel? Ema { get; }
+
+    /// <summary>The run's settings.</summary>
+    public PretrainerOptions Options { get; }
+
+    /// <summary>Steps completed.</summary>
+    public long Step { get; private set; }
+
+    /// <summary>The newest complete checkpoint folder, or null when none was written yet.</summary>
+    public string? LatestCheckpoint => Checkpoints(_directory).LastOrDefault();
+
+    /// <summary>
+    /// Trains until <paramref name="totalSteps"/> steps are done or <paramref name="cancel"/> fires,
+    /// writing checkpoints on the way and at the end.
+    /// </summary>
+    public void Run(long totalSteps, Action<PretrainProgress>? progress = null, CancellationToken cancel = default)
+    {
+        while (Step < totalSteps && !cancel.IsCancellationRequested)
+        {
+            var report = TrainStep();
+            progress?.Invoke(report);
+            if (Step % Options.CheckpointEvery == 0)
+                SaveCheckpoint();
+        }
+        if (LatestCheckpoint is null || CheckpointStep(LatestCheckpoint) != Step)
+            SaveCheckpoint();
+    }
+
+    /// <summary>One optimisation step on the next batch.</summary>
+    public PretrainProgress TrainStep()
+    {
+        var clock = Stopwatch.StartNew();
+        using var scope = NewDisposeScope();
+        Model.train();
+        var examples = Enumerable.Range(0, Options.BatchSize).Select(i => _source.Get(Step * Options.BatchSize + i)).ToArray();
+        var dropped = (rand(Options.BatchSize, generator: _generator) < Options.CaptionDropout).data<bool>().ToArray();
+        var captions = examples.Select((e, i) => dropped[i] ? "" : e.Caption).ToArray();
+        var images = ImageTensors.FromRgb(examples.Select(e => e.Rgb).ToArray(), _source.ImageSize);
+
+        var learningRate = Options.LearningRate * Math.Min(1.0, (Step + 1.0) / Math.Max(1, Options.WarmupSteps));
+        foreach (var group in _optimizer.ParamGroups)
+            group.LearningRate = learningRate;
+        _optimizer.zero_grad();
+        var loss = Model.Loss(images, captions, _generator, Options.Loss);
+        loss.backward();
+        nn.utils.clip_grad_norm_(Model.parameters(), Options.MaxGradNorm);
+        _optimizer.step();
+        if (Ema is not null)
+            UpdateEma(Options.EmaDecay!.Value);
+        Step++;
+        return new PretrainProgress(Step, loss.item<float>(), learningRate, clock.Elapsed);
+    }
+
+    /// <summary>Writes a checkpoint of the current step atomically and prunes old ones; returns its folder.</summary>
+    public string SaveCheckpoint()
+    {
+        var final = Path.Combine(_directory, $"{Prefix}{Step:D6}");
+        var partial = final + PartialSuffix;
+        if (Directory.Exists(partial))
+            Directory.Delete(partial, recursive: true);
+        Directory.CreateDirectory(partial);
+        Model.save(Path.Combine(partial, "model.bin"));
+        Ema?.save(Path.Combine(partial, "ema.bin"));
+        _optimizer.save_state_dict(Path.Combine(partial, "optimizer.bin"));
+        var state = new CheckpointState(Step, Convert.ToBase64String(_generator.get_state().data<byte>().ToArray()), Model.Config.ToJson());
+        File.WriteAllText(Path.Combine(partial, "state.json"), JsonSerializer.Serialize(state));
+        if (Directory.Exists(final))
+            Directory.Delete(final, recursive: true);
+        Directory.Move(partial, final);
+        foreach (var old in Checkpoints(_directory).SkipLast(Options.KeepCheckpoints))
+            Directory.Delete(old, recursive: true);
+        return final;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _generator.Dispose();
+        Model.Dispose();
+        Ema?.Dispose();
+    }
+
+    private void Resume()
+    {
+        if (LatestCheckpoint is not { } folder)
+            return;
+        var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(folder, "state.json")))
+            ?? throw new InvalidDataException($"{folder}/state.json is empty");
+        if (state.ConfigJson != Model.Config.ToJson())
+            throw new InvalidOperationException($"checkpoint {folder} was made for another model config: {state.ConfigJson}");
+        Model.load(Path.Combine(folder, "model.bin"));
+        if (Ema is not null)
+            Ema.load(Path.Combine(folder, File.Exists(Path.Combine(folder, "ema.bin")) ? "ema.bin" : "model.bin"));
+        _optimizer.load_state_dict(Path.Combine(folder, "optimizer.bin"));
+        using (var rngState = tensor(Convert.FromBase64String(state.GeneratorState)))
+            _generator.set_state(rngState);
+        Step = state.Step;
+    }
+
+    private void UpdateEma(double decay)
+    {
+        using var _ = no_grad();
+        foreach (var (average, current) in Ema!.parameters().Zip(Model.parameters()))
+            average.mul_(decay).add_(current, alpha: 1 - decay);
+    }
+
+    private static void CopyWeights(TinyDiffusionModel from, TinyDiffusionModel to)
+    {
+        using var _ = no_grad();
+        foreach (var (target, source) in to.parameters().Zip(from.parameters()))
+            target.copy_(source);
+    }
+
+    /// <summary>Complete checkpoint folders, oldest first.</summary>
+    private static IEnumerable<string> Checkpoints(string directory) =>
+        Directory.Exists(directory)
+            ? Directory.GetDirectories(directory, Prefix + "*").Where(d => !d.EndsWith(PartialSuffix, StringComparison.Ordinal)).Order(StringComparer.Ordinal)
+            : [];
+
+    private static long CheckpointStep(string folder) => long.Parse(Path.GetFileName(folder)[Prefix.Length..]);
+
+    private sealed record CheckpointState(long Step, string GeneratorState, string ConfigJson);
+}

@@ -1,0 +1,53 @@
+namespace LoraNotebooks.Engine.Models;
+
+/// <summary>Settings of a <see cref="Pretrainer"/> run. Changing them between resumes is allowed but breaks exact reproducibility.</summary>
+public sealed record PretrainerOptions
+{
+    /// <summary>Images per step.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>AdamW's learning rate after warm-up.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>Steps over which the learning rate rises linearly from 0.</summary>
+    public int WarmupSteps { get; init; } = 200;
+
+    /// <summary>AdamW's decoupled weight decay.</summary>
+    public double WeightDecay { get; init; } = 0.01;
+
+    /// <summary>Gradients are rescaled to at most this global norm.</summary>
+    public double MaxGradNorm { get; init; } = 1.0;
+
+    /// <summary>Share of captions replaced by the empty caption, so the model also learns the unconditional prediction guidance needs.</summary>
+    public double CaptionDropout { get; init; } = 0.1;
+
+    /// <summary>Decay of the exponential moving average of the weights; null keeps no EMA.</summary>
+    public double? EmaDecay { get; init; } = 0.999;
+
+    /// <summary>A checkpoint is written every this many steps (and when a run stops).</summary>
+    public int CheckpointEvery { get; init; } = 250;
+
+    /// <summary>How many of the newest checkpoints are kept.</summary>
+    public int KeepCheckpoints { get; init; } = 2;
+
+    /// <summary>Seeds the weights, noise, timesteps and caption dropout.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>The loss's min-SNR weighting and noise offset.</summary>
+    public DiffusionLossOptions Loss { get; init; } = new(MinSnrGamma: 5);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first value out of range.</summary>
+    public void Validate()
+    {
+        if (BatchSize < 1)
+            throw new ArgumentException($"batch size must be at least 1, not {BatchSize}");
+        if (!(LearningRate > 0))
+            throw new ArgumentException($"learning rate must be positive, not {LearningRate}");
+        if (WarmupSteps < 0 || CheckpointEvery < 1 || KeepCheckpoints < 1)
+            throw new ArgumentException("warm-up steps must be ≥ 0, checkpoint interval and kept checkpoints ≥ 1");
+        if (!(CaptionDropout >= 0 && CaptionDropout < 1))
+            throw new ArgumentException($"caption dropout must be in [0, 1), not {CaptionDropout}");
+        if (EmaDecay is { } decay && !(decay > 0 && decay < 1))
+            throw new ArgumentException($"EMA decay must be in (0, 1), not {decay}");
+    }
+}

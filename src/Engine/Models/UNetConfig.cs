@@ -1,0 +1,68 @@
+namespace LoraNotebooks.Engine.Models;
+
+/// <summary>The shape of a <see cref="TinyUNet"/>, named after diffusers' UNet2DConditionModel config.</summary>
+public sealed record UNetConfig
+{
+    /// <summary>A down block with ResNets only.</summary>
+    public const string DownBlock = "DownBlock2D";
+
+    /// <summary>A down block with ResNets, each followed by a transformer with cross-attention.</summary>
+    public const string CrossAttnDownBlock = "CrossAttnDownBlock2D";
+
+    /// <summary>An up block with ResNets only.</summary>
+    public const string UpBlock = "UpBlock2D";
+
+    /// <summary>An up block with ResNets, each followed by a transformer with cross-attention.</summary>
+    public const string CrossAttnUpBlock = "CrossAttnUpBlock2D";
+
+    /// <summary>Height and width of the images, in pixels.</summary>
+    public int SampleSize { get; init; } = 32;
+
+    /// <summary>Image channels in (RGB).</summary>
+    public int InChannels { get; init; } = 3;
+
+    /// <summary>Channels predicted (RGB).</summary>
+    public int OutChannels { get; init; } = 3;
+
+    /// <summary>Channels of each resolution level; every level but the last halves height and width.</summary>
+    public IReadOnlyList<int> BlockOutChannels { get; init; } = [32, 64, 64];
+
+    /// <summary>The kind of each down block, one per entry of <see cref="BlockOutChannels"/>.</summary>
+    public IReadOnlyList<string> DownBlockTypes { get; init; } = [DownBlock, CrossAttnDownBlock, CrossAttnDownBlock];
+
+    /// <summary>The kind of each up block, deepest first.</summary>
+    public IReadOnlyList<string> UpBlockTypes { get; init; } = [CrossAttnUpBlock, CrossAttnUpBlock, UpBlock];
+
+    /// <summary>ResNets per down block (up blocks have one more).</summary>
+    public int LayersPerBlock { get; init; } = 1;
+
+    /// <summary>Width of the text encoder's hidden states.</summary>
+    public int CrossAttentionDim { get; init; } = 64;
+
+    /// <summary>Width of one attention head (heads = channels / this). Unlike SD 1.5's config, truly a width.</summary>
+    public int AttentionHeadDim { get; init; } = 16;
+
+    /// <summary>Groups of every GroupNorm; must divide every entry of <see cref="BlockOutChannels"/>.</summary>
+    public int NormNumGroups { get; init; } = 8;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent value.</summary>
+    public void Validate()
+    {
+        var levels = BlockOutChannels.Count;
+        if (levels == 0 || DownBlockTypes.Count != levels || UpBlockTypes.Count != levels)
+            throw new ArgumentException($"block_out_channels ({levels}), down_block_types ({DownBlockTypes.Count}) and up_block_types ({UpBlockTypes.Count}) must have one entry per level");
+        if (SampleSize % (1 << (levels - 1)) != 0)
+            throw new ArgumentException($"sample_size {SampleSize} must be divisible by 2^{levels - 1} for {levels} levels");
+        foreach (var channels in BlockOutChannels)
+            if (channels < 1 || channels % NormNumGroups != 0)
+                throw new ArgumentException($"norm_num_groups {NormNumGroups} must divide every block_out_channels entry, not {channels}");
+        foreach (var type in DownBlockTypes)
+            if (type is not (DownBlock or CrossAttnDownBlock))
+                throw new ArgumentException($"unknown down block type '{type}'; expected {DownBlock} or {CrossAttnDownBlock}");
+        foreach (var type in UpBlockTypes)
+            if (type is not (UpBlock or CrossAttnUpBlock))
+                throw new ArgumentException($"unknown up block type '{type}'; expected {UpBlock} or {CrossAttnUpBlock}");
+        if (LayersPerBlock < 1 || CrossAttentionDim < 1 || AttentionHeadDim < 1)
+            throw new ArgumentException("layers_per_block, cross_attention_dim and attention_head_dim must be positive");
+    }
+}
