@@ -12,6 +12,7 @@ public static class LoraCli
         var root = new RootCommand("LoraNotebooks: train, check, sample, inspect and evaluate LoRA adapters for image models.");
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(WorldCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
         return root;
     }
 }
