@@ -8,7 +8,9 @@ internal sealed class DiagnosticBag
 {
     private readonly List<Diagnostic> items = [];
 
-    public bool HasErrors => items.Any(d => d.Severity == DiagnosticSeverity.Error);
+    public int ErrorCount => items.Count(d => d.Severity == DiagnosticSeverity.Error);
+
+    public bool HasErrors => ErrorCount > 0;
 
     public void Add(Diagnostic diagnostic) => items.Add(diagnostic);
 
