@@ -74,20 +74,18 @@ internal sealed partial class Binder
     {
         var datasetStatements = top.All("dataset");
         var sections = new[] { top.One("lora"), top.One("train"), top.One("sample") };
-        if (datasetStatements.Count == 0)
+        if (datasetStatements.Count == 0 && sections.FirstOrDefault(s => s is not null) is { } orphan)
         {
-            if (sections.FirstOrDefault(s => s is not null) is { } orphan)
-            {
-                diagnostics.Add(DiagnosticDescriptors.TrainingWithoutDataset, orphan.Keyword.Span, orphan.Keyword.Name);
-            }
-            return null;
+            diagnostics.Add(DiagnosticDescriptors.TrainingWithoutDataset, orphan.Keyword.Span, orphan.Keyword.Name);
         }
 
+        // The blocks are bound even without a dataset, so that all their problems show in one pass.
         var datasets = BindDatasets(datasetStatements);
-        var known = datasets.Count == datasetStatements.Count;
+        var known = datasets.Count == datasetStatements.Count && datasets.Count > 0;
         var lora = BindLora(sections[0]?.Block);
         var (train, trainSpan) = BindTrain(sections[1]?.Block, known ? datasets : null, lora);
         var sample = BindSample(sections[2], train.TotalSteps, known ? train.StepsPerEpoch : null);
+        if (datasetStatements.Count == 0) return null;
 
         if (known) WarnAboutTraining(datasets, lora, train, sample, trainSpan ?? datasetStatements[0].Keyword.Span);
         if (sections[2] is null) diagnostics.Add(DiagnosticDescriptors.NoPreviews, datasetStatements[0].Keyword.Span);

@@ -45,7 +45,7 @@ public static class PlanText
                 text.AppendLine($"{indent}{label}: {Scalar(scalar, root)}");
                 break;
             default:
-                var properties = value.GetType().GetProperties().Where(p => p.GetIndexParameters().Length == 0).ToList();
+                var properties = value.GetType().GetProperties(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public).Where(p => p.GetIndexParameters().Length == 0).ToList();
                 if (properties.Count == 0)
                 {
                     text.AppendLine($"{indent}{label}: {value.GetType().Name}");
@@ -64,7 +64,7 @@ public static class PlanText
         null => "none",
         string s => Show(s, root),
         bool b => b ? "true" : "false",
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        double d => d.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e"),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
