@@ -1,4 +1,3 @@
-using System.Globalization;
 using LoraNotebooks.Dsl.Diagnostics;
 using LoraNotebooks.Dsl.Plans;
 using LoraNotebooks.Dsl.Syntax;
@@ -195,6 +194,4 @@ internal sealed partial class Binder
         }
         return otherwise;
     }
-
-    private static string Show(double value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -8,7 +8,6 @@ internal sealed record NumberRange(double Min, bool MinExclusive, double Max, bo
     public static NumberRange AtLeast(double min, double max = 1e12) => new(min, false, max, false);
     public static NumberRange Above(double min, double max = 1e12) => new(min, true, max, false);
     public static NumberRange Fraction { get; } = new(0, false, 1, true);
-    public static NumberRange Any { get; } = new(-1e12, false, 1e12, false);
 
     public bool Contains(double value) =>
         double.IsFinite(value)
@@ -18,7 +17,7 @@ internal sealed record NumberRange(double Min, bool MinExclusive, double Max, bo
     public string Describe()
     {
         var low = MinExclusive ? $"greater than {Show(Min)}" : $"at least {Show(Min)}";
-        if (Max >= 1e12) return Min <= -1e12 ? "a finite number" : low;
+        if (Max >= 1e12) return low;
         if (!MinExclusive && !MaxExclusive) return $"from {Show(Min)} to {Show(Max)}";
         return $"{low} and {(MaxExclusive ? "below" : "at most")} {Show(Max)}";
     }

@@ -55,6 +55,4 @@ internal sealed class Options
     public ValueSyntax? this[string name] => values.TryGetValue(name, out var entry) ? entry.Value : null;
 
     public bool Has(string name) => values.ContainsKey(name);
-
-    public TextSpan? SpanOf(string name) => values.TryGetValue(name, out var entry) ? entry.Name.Span : null;
 }

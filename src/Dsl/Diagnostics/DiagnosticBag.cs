@@ -12,12 +12,8 @@ internal sealed class DiagnosticBag
 
     public bool HasErrors => ErrorCount > 0;
 
-    public void Add(Diagnostic diagnostic) => items.Add(diagnostic);
-
     public void Add(DiagnosticDescriptor descriptor, TextSpan span, params object[] args) =>
         items.Add(descriptor.At(span, args));
-
-    public void AddRange(IEnumerable<Diagnostic> diagnostics) => items.AddRange(diagnostics);
 
     /// <summary>Sorted by position, then id, so output is stable however the checks were ordered.</summary>
     public ImmutableArray<Diagnostic> ToImmutable() =>

@@ -11,9 +11,6 @@ public sealed class ValueList<T> : IReadOnlyList<T>, IEquatable<ValueList<T>>
     /// <summary>A list of <paramref name="items"/>, in order.</summary>
     public ValueList(IEnumerable<T> items) => this.items = [.. items];
 
-    /// <summary>The empty list.</summary>
-    public static ValueList<T> Empty { get; } = new([]);
-
     /// <inheritdoc/>
     public T this[int index] => items[index];
 
