@@ -1,0 +1,23 @@
+namespace LoraNotebooks.Dsl.Binding;
+
+/// <summary>Counts the images of a folder dataset (top level only) and those without a caption file.</summary>
+internal static class ImageFolder
+{
+    public static readonly IReadOnlyList<string> ImageExtensions = [".png", ".jpg", ".jpeg", ".webp"];
+
+    public static (int Images, int WithoutCaption) Count(string folder, string captionExtension)
+    {
+        try
+        {
+            var images = Directory.EnumerateFiles(folder)
+                .Where(f => ImageExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                .ToList();
+            var withoutCaption = images.Count(f => !File.Exists(Path.ChangeExtension(f, captionExtension)));
+            return (images.Count, withoutCaption);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (0, 0);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+namespace LoraNotebooks.Dsl.Plans;
+
+/// <summary>Images to learn from and how to present them.</summary>
+/// <param name="Name">The dataset's name (given, or taken from its folder or world member).</param>
+/// <param name="Source">Where the images come from.</param>
+/// <param name="ImageCount">Images found (folder) or asked for (world) when the script was checked.</param>
+/// <param name="ValidationImages">How many of them are held out to measure validation loss.</param>
+/// <param name="Repeats">How often each image appears per epoch.</param>
+/// <param name="Trigger">The word that calls the learnt thing up, put first in every caption; null for none.</param>
+/// <param name="CaptionExtension">The caption file beside each image, e.g. <c>.txt</c>.</param>
+/// <param name="CaptionShuffle">Shuffle comma-separated caption tags, or null to keep captions as written.</param>
+/// <param name="CaptionDropout">Fraction of steps (0 to 1) that train with an empty caption.</param>
+/// <param name="Flip">Mirror images left-right at random.</param>
+/// <param name="Resolution">Training size in pixels (square), or null for the base model's own size.</param>
+public sealed record DatasetPlan(
+    string Name,
+    DatasetSource Source,
+    int ImageCount,
+    int ValidationImages,
+    int Repeats,
+    string? Trigger,
+    string CaptionExtension,
+    CaptionShuffle? CaptionShuffle,
+    double CaptionDropout,
+    bool Flip,
+    int? Resolution)
+{
+    /// <summary>Images that train (the rest are held out for validation).</summary>
+    public int TrainImages => ImageCount - ValidationImages;
+}
+
+/// <summary>Caption tags are shuffled each step, except the first <see cref="KeepTokens"/> (e.g. the trigger).</summary>
+public sealed record CaptionShuffle(int KeepTokens);
+
+/// <summary>Where a dataset's images come from.</summary>
+public abstract record DatasetSource;
+
+/// <summary>A folder of images, each with a caption file of the same name.</summary>
+public sealed record FolderSource(string Path) : DatasetSource;
+
+/// <summary>Images drawn by the built-in world generator: <see cref="Count"/> images of one member of a family.</summary>
+public sealed record WorldSource(string Family, string Member, int Count) : DatasetSource;

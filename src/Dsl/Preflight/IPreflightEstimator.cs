@@ -1,0 +1,13 @@
+using LoraNotebooks.Dsl.Plans;
+
+namespace LoraNotebooks.Dsl.Preflight;
+
+/// <summary>
+/// Estimates what a training run will cost on this machine. The engine implements it (module shapes
+/// for parameter counts, a quick calibration for memory and time); the language only shows the numbers.
+/// </summary>
+public interface IPreflightEstimator
+{
+    /// <summary>Estimates for training <paramref name="training"/> on top of <paramref name="basePlan"/>.</summary>
+    PreflightEstimate Estimate(BasePlan basePlan, TrainingPlan training);
+}

@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Text;
+
+namespace LoraNotebooks.Dsl.Preflight;
+
+/// <summary>Writes a <see cref="PreflightSummary"/> as plain text for the command line and notebooks.</summary>
+public static class PreflightRenderer
+{
+    /// <summary>The summary as lines of text, estimates marked as such.</summary>
+    public static string Render(PreflightSummary summary)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("pre-flight");
+        foreach (var d in summary.Datasets)
+        {
+            var held = d.ValidationImages > 0 ? $" ({N(d.ValidationImages)} held out for validation)" : "";
+            text.AppendLine($"  dataset {d.Name}: {N(d.Images)} images{held} x {N(d.Repeats)} repeats = {N(d.ImagesPerEpoch)} per epoch");
+        }
+        var perStep = summary.Batch * summary.GradAccumulation;
+        text.AppendLine($"  batch {N(summary.Batch)} x grad accumulation {N(summary.GradAccumulation)} = {N(perStep)} images per step");
+        text.AppendLine($"  steps per epoch: ceil({N(summary.ImagesPerEpoch)} / {N(perStep)}) = {N(summary.StepsPerEpoch)}");
+        text.AppendLine($"  total steps: {N(summary.TotalSteps)} ({summary.Epochs.ToString("0.##", CultureInfo.InvariantCulture)} epochs)");
+        if (summary.Estimate is { } e)
+        {
+            text.AppendLine($"  trainable parameters: ~{N(e.TrainableParameters)} (estimate)");
+            text.AppendLine($"  adapter file: ~{Bytes(e.AdapterFileBytes)} (estimate)");
+            text.AppendLine($"  peak memory: ~{Bytes(e.PeakMemoryBytes)} (estimate)");
+            text.AppendLine($"  time: ~{Duration(e.Duration)} (estimate)");
+            text.AppendLine($"  estimates: {e.Basis}");
+        }
+        else
+        {
+            text.AppendLine("  parameters, file size, memory and time: not estimated");
+        }
+        return text.ToString();
+    }
+
+    private static string N(long value) => value.ToString("#,0", CultureInfo.InvariantCulture);
+
+    private static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double value = bytes;
+        var unit = 0;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+        return value.ToString(unit == 0 ? "0" : "0.0", CultureInfo.InvariantCulture) + " " + units[unit];
+    }
+
+    private static string Duration(TimeSpan duration) =>
+        duration.TotalHours >= 1 ? $"{(int)duration.TotalHours} h {duration.Minutes} min"
+        : duration.TotalMinutes >= 1 ? $"{(int)duration.TotalMinutes} min {duration.Seconds} s"
+        : $"{Math.Max(1, (int)Math.Round(duration.TotalSeconds))} s";
+}

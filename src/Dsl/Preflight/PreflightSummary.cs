@@ -1,0 +1,50 @@
+using LoraNotebooks.Dsl.Plans;
+
+namespace LoraNotebooks.Dsl.Preflight;
+
+/// <summary>
+/// The arithmetic of a run before it starts: images × repeats ÷ (batch × accumulation) = steps per epoch,
+/// total steps and epochs, plus the engine's estimates when an estimator was given.
+/// </summary>
+/// <param name="Datasets">Per dataset: images, held-out images, repeats.</param>
+/// <param name="ImagesPerEpoch">Training images × repeats, summed over datasets.</param>
+/// <param name="Batch">Images per forward pass.</param>
+/// <param name="GradAccumulation">Forward passes per optimizer step.</param>
+/// <param name="StepsPerEpoch">ceil(images per epoch ÷ (batch × accumulation)).</param>
+/// <param name="Epochs">Total steps ÷ steps per epoch.</param>
+/// <param name="TotalSteps">Optimizer steps.</param>
+/// <param name="Estimate">Engine estimates, or null when no estimator was given.</param>
+public sealed record PreflightSummary(
+    ValueList<DatasetSummary> Datasets,
+    long ImagesPerEpoch,
+    int Batch,
+    int GradAccumulation,
+    int StepsPerEpoch,
+    double Epochs,
+    int TotalSteps,
+    PreflightEstimate? Estimate)
+{
+    /// <summary>The summary of <paramref name="plan"/>'s training run, or null when it trains nothing.</summary>
+    public static PreflightSummary? Create(ScriptPlan plan, IPreflightEstimator? estimator)
+    {
+        if (plan.Training is not { } training) return null;
+        var train = training.Train;
+        var datasets = training.Datasets.Select(d => new DatasetSummary(d.Name, d.ImageCount, d.ValidationImages, d.Repeats)).ToList();
+        return new PreflightSummary(
+            new ValueList<DatasetSummary>(datasets),
+            datasets.Sum(d => d.ImagesPerEpoch),
+            train.Batch,
+            train.GradAccumulation,
+            train.StepsPerEpoch,
+            train.StepsPerEpoch == 0 ? 0 : (double)train.TotalSteps / train.StepsPerEpoch,
+            train.TotalSteps,
+            estimator?.Estimate(plan.Base, training));
+    }
+}
+
+/// <summary>One dataset's share of an epoch.</summary>
+public sealed record DatasetSummary(string Name, int Images, int ValidationImages, int Repeats)
+{
+    /// <summary>(images − held out) × repeats.</summary>
+    public long ImagesPerEpoch => (long)(Images - ValidationImages) * Repeats;
+}

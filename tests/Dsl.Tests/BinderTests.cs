@@ -1,0 +1,112 @@
+using LoraNotebooks.Dsl.Diagnostics;
+using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Dsl.Preflight;
+using LoraNotebooks.Dsl.Tests.TestSupport;
+
+namespace LoraNotebooks.Dsl.Tests;
+
+public class BinderTests
+{
+    private static CheckResult Check(string text, string? path = null) =>
+        LoraScript.Check(text, path ?? Path.Combine(Repository.Examples, "test.lora"), Repository.Context);
+
+    [Fact]
+    public void a_three_line_script_trains_with_sensible_defaults()
+    {
+        var plan = Check("dataset {\n  world concept \"star\"\n}").Plan!;
+
+        var training = plan.Training!;
+        Assert.True(plan.Base.IsBuiltin);
+        Assert.Equal("star", training.Datasets.Single().Name);
+        Assert.Equal((8, 8.0), (training.Lora.Rank, training.Lora.Alpha));
+        Assert.Equal((400, 1, 1e-4), (training.Train.TotalSteps, training.Train.Batch, training.Train.LearningRate));
+        Assert.IsType<AdamWOptimizer>(training.Train.Optimizer);
+        Assert.Equal(Path.Combine(Repository.Examples, "test.safetensors"), training.Train.OutputPath);
+        Assert.Null(training.Sample);
+    }
+
+    [Fact]
+    public void steps_per_epoch_is_images_times_repeats_over_batch_times_accumulation_rounded_up()
+    {
+        var result = Check("dataset {\n  world concept \"star\" count 25\n  repeats 3\n}\ntrain {\n  epochs 2\n  batch 4\n  grad_accumulation 2\n}");
+
+        var summary = result.Summary!;
+        Assert.Equal((75L, 10, 20), (summary.ImagesPerEpoch, summary.StepsPerEpoch, summary.TotalSteps));
+        Assert.Contains("steps per epoch: ceil(75 / 8) = 10", PreflightRenderer.Render(summary));
+    }
+
+    [Fact]
+    public void intervals_in_epochs_become_steps()
+    {
+        var plan = Check("dataset {\n  world concept \"star\" count 10\n}\ntrain {\n  epochs 6\n  checkpoint every 2 epochs\n}\nsample {\n  every 3 epochs\n  prompt \"a star\"\n}").Plan!;
+
+        Assert.Equal((60, 20, 30), (plan.Training!.Train.TotalSteps, plan.Training.Train.CheckpointEverySteps, plan.Training.Sample!.EverySteps));
+    }
+
+    [Fact]
+    public void prompts_inherit_the_sample_blocks_defaults_and_override_them()
+    {
+        var prompts = Check("dataset {\n  world concept \"star\"\n}\nsample {\n  seed 5\n  steps 30\n  negative \"blur\"\n  prompt \"a\"\n  prompt \"b\" seed 9 guidance 3 negative \"dark\"\n}").Plan!.Training!.Sample!.Prompts;
+
+        Assert.Equal(new SamplePrompt("a", "blur", 5, 30, 7.5), prompts[0]);
+        Assert.Equal(new SamplePrompt("b", "dark", 9, 30, 3), prompts[1]);
+    }
+
+    [Fact]
+    public void a_notebook_cell_resolves_paths_against_the_context_folder()
+    {
+        var context = Repository.Context with { BaseDirectory = Repository.Examples };
+
+        var plan = LoraScript.Check("dataset {\n  folder \"data/red-kite\"\n}", null, context).Plan!;
+
+        Assert.Equal(new FolderSource(Path.Combine(Repository.Examples, "data", "red-kite")), plan.Training!.Datasets[0].Source);
+        Assert.Equal(3, plan.Training.Datasets[0].ImageCount);
+        Assert.Equal(Path.Combine(Repository.Examples, "adapter.safetensors"), plan.Training.Train.OutputPath);
+    }
+
+    [Fact]
+    public void grid_without_a_load_uses_the_trained_adapter_and_the_sample_prompts()
+    {
+        var actions = Check("dataset {\n  world concept \"star\"\n}\nsample {\n  prompt \"a star\"\n}\ngrid").Plan!.Actions;
+
+        Assert.Equal(new LoadAdapterAction(Path.Combine(Repository.Examples, "test.safetensors"), 1), actions[0]);
+        var grid = Assert.IsType<GridAction>(actions[1]);
+        Assert.Equal(["a star"], grid.Prompts);
+        Assert.Equal([0.0, 1.0], grid.Strengths);
+    }
+
+    [Fact]
+    public void diagnostics_render_compiler_style_followed_by_the_summary()
+    {
+        var result = Check("dataset {\n  world concept \"star\"\n}\nlora {\n  rank 2\n  alpha 16\n}");
+
+        var text = result.Render("test.lora");
+
+        Assert.StartsWith("test.lora(1,1): info LORA0301: ", text);
+        Assert.Contains("test.lora(6,9): warning LORA0201: alpha 16 is 8x rank 2", text);
+        Assert.Contains("pre-flight", text);
+        Assert.Contains("time: ~1 min 40 s (estimate)", text);
+    }
+
+    [Fact]
+    public void an_error_means_no_plan_and_no_summary()
+    {
+        var result = Check("dataset {\n  world concept \"star\"\n}\nlora {\n  rank 0\n}");
+
+        Assert.True(result.HasErrors);
+        Assert.Null(result.Plan);
+        Assert.Null(result.Summary);
+    }
+
+    [Fact]
+    public void diagnostic_ids_are_unique_and_follow_the_numbering_scheme()
+    {
+        var all = DiagnosticDescriptors.All;
+
+        Assert.Equal(all.Count, all.Select(d => d.Id).Distinct().Count());
+        Assert.All(all, d => Assert.Matches("^LORA0[0-3][0-9]{2}$", d.Id));
+        Assert.All(all.Where(d => d.Id.StartsWith("LORA02")), d => Assert.Equal(DiagnosticSeverity.Warning, d.Severity));
+        Assert.All(all.Where(d => d.Id.StartsWith("LORA03")), d => Assert.Equal(DiagnosticSeverity.Info, d.Severity));
+        Assert.All(all.Where(d => d.Id.StartsWith("LORA00") || d.Id.StartsWith("LORA01")), d => Assert.Equal(DiagnosticSeverity.Error, d.Severity));
+    }
+}

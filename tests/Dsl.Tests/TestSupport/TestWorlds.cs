@@ -1,0 +1,21 @@
+using LoraNotebooks.Dsl.Binding;
+
+namespace LoraNotebooks.Dsl.Tests.TestSupport;
+
+/// <summary>A stand-in for the engine's world generator, with the families the examples use.</summary>
+public sealed class TestWorlds : IWorldCatalog
+{
+    private static readonly Dictionary<string, string[]> Members = new()
+    {
+        ["concept"] = ["star", "heart", "cross", "crescent"],
+        ["character"] = ["ada", "bo", "cy"],
+        ["style"] = ["stripes", "dots", "outline"],
+        ["accessory"] = ["hat", "scarf", "umbrella"],
+    };
+
+    public static TestWorlds Instance { get; } = new();
+
+    public IReadOnlyList<string> Families => [.. Members.Keys];
+
+    public IReadOnlyList<string> MembersOf(string family) => Members.GetValueOrDefault(family, []);
+}
