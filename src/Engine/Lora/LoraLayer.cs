@@ -61,17 +61,23 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
     /// <summary>Initialises down as chosen and up to zero, so a fresh adapter changes nothing.</summary>
     internal void Initialise(LoraInit init, Generator? generator = null)
     {
+        // Drawn with torch.rand/randn and copied in: TorchSharp 0.107's nn.init.uniform_/normal_
+        // ignore their generator argument, which would make seeded runs differ.
         using var _ = no_grad();
-        if (init == LoraInit.Gaussian)
-            nn.init.normal_(DownWeight, 0, 1.0 / Rank, generator);
-        else
-        {
-            // kaiming_uniform_(a = sqrt(5)), nn.Linear's default, reduces to U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-            var fanIn = DownWeight.numel() / DownWeight.shape[0];
-            var bound = 1.0 / Math.Sqrt(fanIn);
-            nn.init.uniform_(DownWeight, -bound, bound, generator);
-        }
-        nn.init.zeros_(UpWeight);
+        var weight = DownWeight;
+        using var drawn = init == LoraInit.Gaussian
+            ? randn(weight.shape, generator: generator) * (1.0 / Rank)
+            : KaimingUniform(weight, generator);
+        weight.copy_(drawn);
+        UpWeight.zero_();
+    }
+
+    /// <summary>kaiming_uniform_(a = sqrt(5)), nn.Linear's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).</summary>
+    private static Tensor KaimingUniform(Tensor weight, Generator? generator)
+    {
+        var bound = 1.0 / Math.Sqrt(weight.numel() / weight.shape[0]);
+        using var unit = rand(weight.shape, generator: generator);
+        return unit * (2 * bound) - bound;
     }
 
     private protected abstract Tensor UpWeight { get; }

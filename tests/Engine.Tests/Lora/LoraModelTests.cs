@@ -241,4 +241,20 @@ public class LoraModelTests
             KohyaNames.For("lora_unet", "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q"));
         Assert.Contains("lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_down.weight", a.state_dict().Keys);
     }
+
+    [Theory]
+    [InlineData(LoraInit.KaimingUniform)]
+    [InlineData(LoraInit.Gaussian)]
+    public void the_same_generator_seed_gives_the_same_fresh_adapter(LoraInit init)
+    {
+        var (m, _) = Build("conv");
+        using var lora = Attach(m);
+        var options = Options("rank4") with { Init = init };
+        var a = lora.Add("a", options, new Generator(42));
+        var b = lora.Add("b", options, new Generator(42));
+        var c = lora.Add("c", options, new Generator(43));
+        var (sa, sb, sc) = (a.state_dict(), b.state_dict(), c.state_dict());
+        Assert.All(sa, kv => Assert.True(kv.Value.eq(sb[kv.Key]).all().item<bool>(), kv.Key));
+        Assert.Contains(sa, kv => kv.Key.Contains("lora_down") && !kv.Value.eq(sc[kv.Key]).all().item<bool>());
+    }
 }
