@@ -113,6 +113,7 @@ public sealed class TinyDiffusionModel : nn.Module
         if (prompts.Count != seeds.Count)
             throw new ArgumentException($"one seed per prompt is needed: {prompts.Count} prompts, {seeds.Count} seeds");
         var wasTraining = training;
+        var generators = seeds.Select(s => new Generator((ulong)s)).ToArray();
         eval();
         try
         {
@@ -120,7 +121,6 @@ public sealed class TinyDiffusionModel : nn.Module
             using var scope = NewDisposeScope();
             var scheduler = sampler.Create(Schedule);
             scheduler.SetTimesteps(steps);
-            var generators = seeds.Select(s => new Generator((ulong)s)).ToArray();
             var size = Config.Unet.SampleSize;
             var context = EncodeText(prompts);
             var uncond = EncodeText(Enumerable.Repeat(negativePrompt ?? "", prompts.Count).ToArray());
@@ -138,6 +138,8 @@ public sealed class TinyDiffusionModel : nn.Module
         finally
         {
             train(wasTraining);
+            foreach (var generator in generators)
+                generator.Dispose();
         }
     }
 }
