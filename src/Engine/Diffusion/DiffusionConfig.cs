@@ -24,6 +24,12 @@ public enum PredictionType
 }
 
 /// <summary>The diffusion process a model was trained with, stored with its weights.</summary>
+/// <remarks>
+/// Defaults measured on a 16×16 square-on-background world (0.1 M-parameter model, 400 steps at
+/// batch 32, 12 prompts × 20 DDIM steps): v-prediction gave 98-100 % of pixels in the prompted colours
+/// (cosine, scaled-linear), ε-prediction 83-85 %. Cosine and scaled-linear were within noise; cosine is
+/// kept because it ends at pure noise, where sampling starts.
+/// </remarks>
 public sealed record DiffusionConfig
 {
     /// <summary>The number of training timesteps T.</summary>

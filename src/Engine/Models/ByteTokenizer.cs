@@ -6,7 +6,8 @@ namespace LoraNotebooks.Engine.Models;
 /// <summary>
 /// Turns text into byte-level token ids: the UTF-8 bytes (ids 0-255) between BOS and EOS, padded
 /// with PAD to a fixed length. Every string has an encoding, so a trigger word the model never saw
-/// (say <c>"zxqv"</c>) still reaches the text encoder as its own characters.
+/// (say <c>"zxqv"</c>) still reaches the text encoder as its own characters. Text is trimmed and
+/// lower-cased first, so the small model need not learn capitals as separate letters.
 /// </summary>
 public sealed class ByteTokenizer
 {

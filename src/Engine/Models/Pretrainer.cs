@@ -130,6 +130,19 @@ public sealed class Pretrainer : IDisposable
         return final;
     }
 
+    /// <summary>
+    /// The model saved in <paramref name="checkpointFolder"/>, rebuilt from the config stored with it:
+    /// its EMA weights when it has them and <paramref name="preferEma"/> is set, else the trained weights.
+    /// </summary>
+    public static TinyDiffusionModel LoadModel(string checkpointFolder, bool preferEma = true)
+    {
+        var state = ReadState(checkpointFolder);
+        var model = new TinyDiffusionModel(TinyDiffusionConfig.FromJson(state.ConfigJson));
+        var ema = Path.Combine(checkpointFolder, "ema.bin");
+        model.load(preferEma && File.Exists(ema) ? ema : Path.Combine(checkpointFolder, "model.bin"));
+        return model;
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {
@@ -143,8 +156,7 @@ public sealed class Pretrainer : IDisposable
     {
         if (LatestCheckpoint is not { } folder)
             return;
-        var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(folder, "state.json")))
-            ?? throw new InvalidDataException($"{folder}/state.json is empty");
+        var state = ReadState(folder);
         if (state.ConfigJson != Model.Config.ToJson())
             throw new InvalidOperationException($"checkpoint {folder} was made for another model config: {state.ConfigJson}");
         Model.load(Path.Combine(folder, "model.bin"));
@@ -155,6 +167,10 @@ public sealed class Pretrainer : IDisposable
             _generator.set_state(rngState);
         Step = state.Step;
     }
+
+    private static CheckpointState ReadState(string folder) =>
+        JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(folder, "state.json")))
+            ?? throw new InvalidDataException($"{folder}/state.json is empty");
 
     private void UpdateEma(double decay)
     {

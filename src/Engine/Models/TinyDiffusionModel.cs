@@ -5,11 +5,6 @@ using static TorchSharp.torch;
 
 namespace LoraNotebooks.Engine.Models;
 
-/// <summary>Options of the training loss.</summary>
-/// <param name="MinSnrGamma">Min-SNR-γ weighting (5 is the paper's choice); null for plain MSE.</param>
-/// <param name="NoiseOffset">Adds offset·N(0,1) per image and channel to the noise, so the model learns to shift overall brightness.</param>
-public sealed record DiffusionLossOptions(double? MinSnrGamma = null, double NoiseOffset = 0);
-
 /// <summary>
 /// The built-in text-to-image model: a byte-level <see cref="Models.TextEncoder"/> (key prefix
 /// <c>text_encoder.</c>, LoRA prefix <c>lora_te</c>) and a pixel-space <see cref="TinyUNet"/>
@@ -113,6 +108,7 @@ public sealed class TinyDiffusionModel : nn.Module
         if (prompts.Count != seeds.Count)
             throw new ArgumentException($"one seed per prompt is needed: {prompts.Count} prompts, {seeds.Count} seeds");
         var wasTraining = training;
+        var generators = seeds.Select(s => new Generator((ulong)s)).ToArray();
         eval();
         try
         {
@@ -120,7 +116,6 @@ public sealed class TinyDiffusionModel : nn.Module
             using var scope = NewDisposeScope();
             var scheduler = sampler.Create(Schedule);
             scheduler.SetTimesteps(steps);
-            var generators = seeds.Select(s => new Generator((ulong)s)).ToArray();
             var size = Config.Unet.SampleSize;
             var context = EncodeText(prompts);
             var uncond = EncodeText(Enumerable.Repeat(negativePrompt ?? "", prompts.Count).ToArray());
@@ -138,6 +133,8 @@ public sealed class TinyDiffusionModel : nn.Module
         finally
         {
             train(wasTraining);
+            foreach (var generator in generators)
+                generator.Dispose();
         }
     }
 }

@@ -1,6 +1,12 @@
 namespace LoraNotebooks.Engine.Models;
 
 /// <summary>The shape of a <see cref="TinyUNet"/>, named after diffusers' UNet2DConditionModel config.</summary>
+/// <remarks>
+/// The defaults are the built-in base model: 32×32 → 16×16 → 8×8 with (32, 64, 64) channels and
+/// attention only at 8×8 (the deepest down block, the middle, the first up block); 1.41 M parameters.
+/// Measured at batch 32 on one core: 0.68 s of CPU a training step, against 1.03 s with attention
+/// at 16×16 as well, for little gain on 32×32 scenes.
+/// </remarks>
 public sealed record UNetConfig
 {
     /// <summary>A down block with ResNets only.</summary>
@@ -28,10 +34,10 @@ public sealed record UNetConfig
     public IReadOnlyList<int> BlockOutChannels { get; init; } = [32, 64, 64];
 
     /// <summary>The kind of each down block, one per entry of <see cref="BlockOutChannels"/>.</summary>
-    public IReadOnlyList<string> DownBlockTypes { get; init; } = [DownBlock, CrossAttnDownBlock, CrossAttnDownBlock];
+    public IReadOnlyList<string> DownBlockTypes { get; init; } = [DownBlock, DownBlock, CrossAttnDownBlock];
 
     /// <summary>The kind of each up block, deepest first.</summary>
-    public IReadOnlyList<string> UpBlockTypes { get; init; } = [CrossAttnUpBlock, CrossAttnUpBlock, UpBlock];
+    public IReadOnlyList<string> UpBlockTypes { get; init; } = [CrossAttnUpBlock, UpBlock, UpBlock];
 
     /// <summary>ResNets per down block (up blocks have one more).</summary>
     public int LayersPerBlock { get; init; } = 1;

@@ -51,6 +51,8 @@ public sealed class PretrainerTests : IDisposable
 
         using var resumed = Start("run");
         Assert.Equal(6, resumed.Step);
+        using var saved = Pretrainer.LoadModel(resumed.LatestCheckpoint!);
+        Assert.All(Weights(resumed.Ema!).Zip(Weights(saved)), pair => Assert.True(pair.First.eq(pair.Second).all().item<bool>()));
     }
 
     [Fact]
