@@ -48,7 +48,7 @@ public static class InspectCommand
         {
             $"file        {report.Path}",
             $"format      {report.Format.ToString().ToLowerInvariant()}",
-            $"size        {Units.Bytes(report.FileBytes)} ({report.TensorCount} tensors, {report.ParameterCount.ToString("N0", inv)} parameters)",
+            $"size        {Dsl.Preflight.ByteSize.Format(report.FileBytes)} ({report.TensorCount} tensors, {report.ParameterCount.ToString("N0", inv)} parameters)",
             $"dtypes      {string.Join(", ", report.DTypes)}",
         };
         if (report.Adapters.Count > 0)

@@ -23,8 +23,8 @@ public static class PreflightRenderer
         if (summary.Estimate is { } e)
         {
             text.AppendLine($"  trainable parameters: ~{N(e.TrainableParameters)} (estimate)");
-            text.AppendLine($"  adapter file: ~{Bytes(e.AdapterFileBytes)} (estimate)");
-            text.AppendLine($"  peak memory: ~{Bytes(e.PeakMemoryBytes)} (estimate)");
+            text.AppendLine($"  adapter file: ~{ByteSize.Format(e.AdapterFileBytes)} (estimate)");
+            text.AppendLine($"  peak memory: ~{ByteSize.Format(e.PeakMemoryBytes)} (estimate)");
             text.AppendLine($"  time: ~{Duration(e.Duration)} (estimate)");
             text.AppendLine($"  estimates: {e.Basis}");
         }
@@ -37,18 +37,6 @@ public static class PreflightRenderer
 
     private static string N(long value) => value.ToString("#,0", CultureInfo.InvariantCulture);
 
-    private static string Bytes(long bytes)
-    {
-        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
-        double value = bytes;
-        var unit = 0;
-        while (value >= 1024 && unit < units.Length - 1)
-        {
-            value /= 1024;
-            unit++;
-        }
-        return value.ToString(unit == 0 ? "0" : "0.0", CultureInfo.InvariantCulture) + " " + units[unit];
-    }
 
     private static string Duration(TimeSpan duration) =>
         duration.TotalHours >= 1 ? $"{(int)duration.TotalHours} h {duration.Minutes} min"

@@ -56,7 +56,7 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
     /// <summary>The delta of the base layer's weight, in fp32, shaped like that weight (strength not applied).</summary>
     public abstract Tensor DeltaWeight();
 
-    private protected abstract Tensor DownWeight { get; }
+    private protected Tensor DownWeight => WeightOf(Down);
 
     /// <summary>Initialises down as chosen and up to zero, so a fresh adapter changes nothing.</summary>
     internal void Initialise(LoraInit init, Generator? generator = null)
@@ -80,7 +80,14 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
         return unit * (2 * bound) - bound;
     }
 
-    private protected abstract Tensor UpWeight { get; }
+    private protected Tensor UpWeight => WeightOf(Up);
+
+    private static Tensor WeightOf(nn.Module<Tensor, Tensor> projection) => projection switch
+    {
+        Linear linear => linear.weight!,
+        Conv2d conv => conv.weight!,
+        _ => throw new InvalidOperationException("a LoRA projection is a Linear or Conv2d layer"),
+    };
 }
 
 /// <summary>An adapter on an <c>nn.Linear</c>: down [rank, in], up [out, rank].</summary>
@@ -105,16 +112,12 @@ public sealed class LinearLoraLayer : LoraLayer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Up => lora_up;
 
-    private protected override Tensor DownWeight => lora_down.weight!;
-
-    private protected override Tensor UpWeight => lora_up.weight!;
-
     /// <inheritdoc />
     public override Tensor DeltaWeight()
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        return (lora_up.weight!.to(float32).matmul(lora_down.weight!.to(float32)) * Scale).MoveToOuterDisposeScope();
+        return (UpWeight.to(float32).matmul(DownWeight.to(float32)) * Scale).MoveToOuterDisposeScope();
     }
 }
 
@@ -151,17 +154,13 @@ public sealed class Conv2dLoraLayer : LoraLayer
     /// <inheritdoc />
     public override nn.Module<Tensor, Tensor> Up => lora_up;
 
-    private protected override Tensor DownWeight => lora_down.weight!;
-
-    private protected override Tensor UpWeight => lora_up.weight!;
-
     /// <inheritdoc />
     public override Tensor DeltaWeight()
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var down = lora_down.weight!.to(float32);
-        var up = lora_up.weight!.to(float32).flatten(1);
+        var down = DownWeight.to(float32);
+        var up = UpWeight.to(float32).flatten(1);
         var delta = up.matmul(down.flatten(1)).reshape(up.shape[0], down.shape[1], down.shape[2], down.shape[3]);
         return (delta * Scale).MoveToOuterDisposeScope();
     }
