@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using LoraNotebooks.Engine.Judging;
 using LoraNotebooks.Engine.Models;
 using LoraNotebooks.Engine.World;
 
@@ -19,19 +20,34 @@ public static class PretrainCommand
         var steps = new Option<long>("--steps") { Description = "Train until this step.", DefaultValueFactory = _ => 20_000 };
         var export = new Option<string?>("--export") { Description = "Write the weights as a base model here when done (e.g. assets/base.safetensors)." };
         var seed = new Option<long>("--seed") { Description = "Seed of the model, the data order and the noise.", DefaultValueFactory = _ => 0 };
-        var command = new Command("pretrain", "Pretrain the built-in base model on the procedural world (resumable).") { checkpoints, steps, export, seed };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Judge prompt-following every N steps (0: never); with --export, the best weights so far are exported.", DefaultValueFactory = _ => 0 };
+        var command = new Command("pretrain", "Pretrain the built-in base model on the procedural world (resumable).") { checkpoints, steps, export, seed, evalEvery };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (writer, cancel) =>
         {
             var inv = CultureInfo.InvariantCulture;
             using var trainer = new Pretrainer(new TinyDiffusionConfig(), new HeldInWorldSource(), new PretrainerOptions { Seed = parse.GetValue(seed) },
                 parse.GetValue(checkpoints)!);
             writer.WriteLine($"pretraining from step {trainer.Step} to {parse.GetValue(steps)}; checkpoints in {Path.GetFullPath(parse.GetValue(checkpoints)!)}");
+            var every = parse.GetValue(evalEvery);
+            var judge = every > 0 ? WorldJudge.LoadDefault() : null;
+            var best = double.NegativeInfinity;
             try
             {
                 trainer.Run(parse.GetValue(steps), p =>
                 {
                     if (p.Step % 25 == 0)
                         writer.WriteLine(string.Create(inv, $"step {p.Step}  loss {p.Loss:0.0000}  lr {p.LearningRate:0.0e0}  {p.StepTime.TotalMilliseconds:0} ms/step"));
+                    if (judge is null || p.Step % every != 0)
+                        return;
+                    var model = trainer.Ema ?? trainer.Model;
+                    var result = PromptFollowing.Evaluate(model, judge, count: 64);
+                    writer.WriteLine(string.Create(inv, $"eval step {p.Step}  prompt_following {result.Score:0.000} over {result.Samples} samples (best {Math.Max(best, result.Score):0.000})"));
+                    if (result.Score > best && parse.GetValue(export) is { } bestPath)
+                    {
+                        Export(model, bestPath, p.Step, parse.GetValue(seed), result.Score);
+                        writer.WriteLine($"exported the best weights so far to {Path.GetFullPath(bestPath)}");
+                    }
+                    best = Math.Max(best, result.Score);
                 }, cancel);
             }
             catch (OperationCanceledException)
@@ -39,17 +55,26 @@ public static class PretrainCommand
                 trainer.SaveCheckpoint();
                 throw;
             }
-            if (parse.GetValue(export) is { } exportPath)
+            if (parse.GetValue(export) is { } exportPath && judge is null)
             {
-                BuiltInBase.Save(trainer.Ema ?? trainer.Model, exportPath, new Dictionary<string, string>
-                {
-                    ["lora.pretrain_steps"] = trainer.Step.ToString(inv),
-                    ["lora.pretrain_seed"] = parse.GetValue(seed).ToString(inv),
-                });
+                Export(trainer.Ema ?? trainer.Model, exportPath, trainer.Step, parse.GetValue(seed), null);
                 writer.WriteLine($"exported {Path.GetFullPath(exportPath)}");
             }
             return Task.FromResult(ExitCodes.Ok);
         }, token));
         return command;
+    }
+
+    private static void Export(TinyDiffusionModel model, string path, long step, long seed, double? promptFollowing)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var metadata = new Dictionary<string, string>
+        {
+            ["lora.pretrain_steps"] = step.ToString(inv),
+            ["lora.pretrain_seed"] = seed.ToString(inv),
+        };
+        if (promptFollowing is { } score)
+            metadata["lora.prompt_following_64"] = score.ToString("0.000", inv);
+        BuiltInBase.Save(model, path, metadata);
     }
 }
