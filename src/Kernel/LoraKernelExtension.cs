@@ -1,4 +1,5 @@
 using System.Reflection;
+using LoraNotebooks.Engine.Native;
 using LoraNotebooks.Kernel.Hosting;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
@@ -27,6 +28,7 @@ public sealed class LoraKernelExtension : IKernelExtension
     {
         if (kernel is not CompositeKernel root)
             throw new InvalidOperationException("the LoRA extension needs a composite kernel (the notebook's root kernel)");
+        TorchNativeLoader.EnsureLoadable();
         FSharpCoreRedirect.Install();
         Formatters.Register();
         if (root.ChildKernels.All(k => k.Name != LoraKernel.KernelName))
@@ -43,6 +45,7 @@ public sealed class LoraKernelExtension : IKernelExtension
     /// <summary>The line shown on load: version, device, interrupt status.</summary>
     public static string LoadLine(string interrupts)
     {
+        TorchNativeLoader.EnsureLoadable();
         var version = typeof(LoraKernelExtension).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?";
         var device = torch.cuda.is_available() ? $"CUDA ({torch.cuda.device_count()} GPU)" : "CPU";
         return $"LoraNotebooks {version} loaded: device {device}; {interrupts}. Cells: #!lora; actions: #!lora-do help";

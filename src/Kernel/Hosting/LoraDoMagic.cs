@@ -66,7 +66,7 @@ internal static class LoraDoMagic
                     var script = Lora.Check(LoraDo.ToScript(action, arguments!));
                     if (script.HasErrors)
                     {
-                        context.Fail(command, message: string.Join("\n", script.Diagnostics.Select(d => d.Message)));
+                        context.Fail(command, message: $"{LoraDo.Name} {action}: " + string.Join("\n", script.Diagnostics.Select(d => d.Message)));
                         break;
                     }
                     var token = context.CancellationToken;

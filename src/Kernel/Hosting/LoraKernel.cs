@@ -53,12 +53,14 @@ public sealed class LoraKernel : Microsoft.DotNet.Interactive.Kernel,
     {
         var result = Lora.Check(command.Code);
         context.Publish(Diagnostics(result, command.Code, command));
-        var notes = result.Diagnostics.Where(d => d.Severity != DslSeverity.Error).Select(d => d.ToString(null)).ToList();
+        var lines = CellLineOffset(command);
+        var messages = result.Diagnostics.Select(d => (d.Severity, Text: (d with { Span = d.Span with { Line = d.Span.Line + lines } }).ToString(null))).ToList();
         if (result.HasErrors)
         {
-            context.Fail(command, message: string.Join("\n", result.Diagnostics.Select(d => d.ToString(null))));
+            context.Fail(command, message: string.Join("\n", messages.Select(m => m.Text)));
             return;
         }
+        var notes = messages.Select(m => m.Text).ToList();
         if (result.Summary is not null) notes.Add(PreflightRenderer.Render(result.Summary).TrimEnd());
         if (notes.Count > 0) context.DisplayAs(string.Join("\n", notes), PlainTextFormatter.MimeType);
         if (command.Parameters.TryGetValue(CheckOption, out var check) && check == "True")
@@ -99,6 +101,17 @@ public sealed class LoraKernel : Microsoft.DotNet.Interactive.Kernel,
             .ToList();
         context.Publish(new CompletionsProduced(items, command, Spans.WordBefore(command.Code, position)));
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Lines of the cell above the script (the <c>#!lora</c> line), so messages name cell lines. The host
+    /// already shifts the spans of published diagnostics itself.
+    /// </summary>
+    private static int CellLineOffset(SubmitCode command)
+    {
+        if (command.Parent is not SubmitCode cell || cell.Code == command.Code) return 0;
+        var start = cell.Code.IndexOf(command.Code, StringComparison.Ordinal);
+        return start <= 0 ? 0 : cell.Code.AsSpan(0, start).Count('\n');
     }
 
     private static DiagnosticsProduced Diagnostics(CheckResult result, string code, KernelCommand command) => new(

@@ -22,9 +22,9 @@ public static class LoraDo
     [
         new("check", "check a .lora file: diagnostics and the pre-flight summary", ["file"], []),
         new("inspect", "show an adapter's card", ["adapter"], []),
-        new("sample", "draw pictures from the base model, or with one adapter", [],
-            [Prompt with { Required = true }, new("--adapter", "PATH", "an adapter file to apply"), new("--strength", "X", "the adapter's strength (default 1)"), Seed, Steps, Guidance]),
-        new("compare", "a grid of prompts × adapter strengths", [],
+        new("sample", "draw one picture per prompt with an adapter applied", [],
+            [new("--adapter", "PATH", "the adapter file", Required: true), Prompt with { Required = true }, new("--strength", "X", "the adapter's strength (default 1)"), Seed, Steps, Guidance]),
+        new("compare", "a grid of prompts × adapter strengths (strength 0 is the base model)", [],
             [new("--adapter", "PATH", "the adapter file", Required: true), Prompt with { Required = true }, new("--strengths", "LIST", "comma-separated strengths (default 0,0.5,1)"), Seed, Steps, Guidance]),
         new("help", "list the actions and the cell forms", [], []),
     ]);
@@ -59,9 +59,8 @@ public static class LoraDo
             case "inspect":
                 return $"inspect {Quote(arguments.Positional[0])}";
             case "sample":
-                var load = arguments.One("--adapter") is { } adapter ? $"load {Quote(adapter)} strength {Number("--strength", "1")}\n" : "";
                 grid.Append(" strengths [1]");
-                return load + Finish(grid);
+                return $"load {Quote(arguments.One("--adapter")!)} strength {Number("--strength", "1")}\n" + Finish(grid);
             case "compare":
                 var strengths = (arguments.One("--strengths") ?? "0,0.5,1").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                     .Select(s => double.TryParse(s, NumberStyles.Float, inv, out var v) ? v.ToString("R", inv) : throw new FormatException($"--strengths needs numbers, not '{s}'"));

@@ -24,9 +24,17 @@ namespace LoraNotebooks.Kernel.Runs;
 /// </summary>
 public static class InterimScriptRunner
 {
+    /// <summary>Runs share the loaded base models, so they take turns.</summary>
+    private static readonly Lock RunGate = new();
+
     /// <summary>Trains (when the plan trains) and runs the plan's actions, reporting to <paramref name="observer"/>.</summary>
-    /// <exception cref="OperationCanceledException">Never: a cancelled run returns with <see cref="LoraRun.Cancelled"/> set.</exception>
+    /// <remarks>A cancelled run returns with <see cref="LoraRun.Cancelled"/> set instead of throwing.</remarks>
     public static LoraRun Run(ScriptPlan plan, IRunObserver observer, CancellationToken cancellationToken)
+    {
+        lock (RunGate) return RunAlone(plan, observer, cancellationToken);
+    }
+
+    private static LoraRun RunAlone(ScriptPlan plan, IRunObserver observer, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var (model, baseBytes, baseWarning) = BaseModels.Get(plan.Base);
