@@ -16,6 +16,8 @@ public static class LoraCli
         root.Subcommands.Add(WorldCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(PretrainCommand.Create());
+        root.Subcommands.Add(NotebookCommand.Create());
+        root.Subcommands.Add(JupyterCommand.Create());
         return root;
     }
 }

@@ -32,4 +32,13 @@ public static class RgbImage
         using var image = Image.LoadPixelData<Rgb24>(rgb, size, size);
         AtomicFile.Write(path, stream => image.SaveAsPng(stream));
     }
+
+    /// <summary>One square RGB picture as PNG bytes, for showing in notebooks and HTML.</summary>
+    public static byte[] EncodePng(byte[] rgb, int size)
+    {
+        using var image = Image.LoadPixelData<Rgb24>(rgb, size, size);
+        using var stream = new MemoryStream();
+        image.SaveAsPng(stream);
+        return stream.ToArray();
+    }
 }

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using LoraNotebooks.Kernel.Display;
+using LoraNotebooks.Kernel.Runs;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Formatting;
+using Html = LoraNotebooks.Kernel.Display.Html;
+
+namespace LoraNotebooks.Kernel.Hosting;
+
+/// <summary>
+/// Shows a run in ONE output that is updated in place (Jupyter's <c>update_display_data</c>): progress,
+/// loss chart, latest preview grid. Step updates are throttled; grids, validation points and the end
+/// always update. Grids asked for by the script and adapter cards become outputs of their own.
+/// </summary>
+internal sealed class LiveRunDisplay(KernelInvocationContext context) : IRunObserver
+{
+    /// <summary>The shortest time between two step updates.</summary>
+    public static TimeSpan Throttle { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    private readonly RunView view = new();
+    private readonly Stopwatch sinceUpdate = new();
+    private DisplayedValue? shown;
+
+    /// <summary>How many times the live output was replaced (for tests and timing).</summary>
+    public int Updates { get; private set; }
+
+    public void Started(string title, int totalSteps)
+    {
+        view.Start("training " + title, totalSteps);
+        Refresh(force: true);
+    }
+
+    public void Step(StepPoint step)
+    {
+        view.Add(step);
+        Refresh(force: step.Step == step.TotalSteps);
+    }
+
+    public void Validation(ValidationPoint point)
+    {
+        view.Add(point);
+        Refresh(force: true);
+    }
+
+    public void SampleGrid(SampleGrid grid, bool preview)
+    {
+        if (!preview)
+        {
+            context.Display(grid, HtmlFormatter.MimeType, PlainTextFormatter.MimeType);
+            return;
+        }
+        view.Show(grid);
+        Refresh(force: true);
+    }
+
+    public void Checkpoint(int step, string path)
+    {
+        view.Warn($"checkpoint at step {step}: {path}");
+        Refresh(force: true);
+    }
+
+    public void Warning(string message)
+    {
+        view.Warn(message);
+        if (shown is not null) Refresh(force: true);
+        else context.DisplayAs("warning: " + message, PlainTextFormatter.MimeType);
+    }
+
+    public void Finished(LoraRun run)
+    {
+        if (shown is not null)
+        {
+            view.Close(run.Cancelled
+                ? $"interrupted at step {run.StepsDone}/{run.TotalSteps} after {Html.Duration(run.Duration)}" +
+                  (run.CheckpointPath is null ? "" : $"; the adapter so far is in {run.CheckpointPath}")
+                : $"finished {run.StepsDone} steps in {Html.Duration(run.Duration)}");
+            Refresh(force: true);
+        }
+        foreach (var card in run.Cards) context.Display(card, HtmlFormatter.MimeType, PlainTextFormatter.MimeType);
+    }
+
+    private void Refresh(bool force)
+    {
+        if (shown is null)
+        {
+            if (PlotlyJs.TakeOnce() is { } loader) context.DisplayAs(loader, HtmlFormatter.MimeType);
+            shown = context.Display(view, HtmlFormatter.MimeType, PlainTextFormatter.MimeType);
+            sinceUpdate.Restart();
+            return;
+        }
+        if (!force && sinceUpdate.Elapsed < Throttle) return;
+        shown.Update(view);
+        Updates++;
+        sinceUpdate.Restart();
+    }
+}

@@ -1,0 +1,94 @@
+using LoraNotebooks.Dsl.Preflight;
+using LoraNotebooks.Kernel.Magic;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Commands;
+using Microsoft.DotNet.Interactive.Directives;
+using Microsoft.DotNet.Interactive.Formatting;
+
+namespace LoraNotebooks.Kernel.Hosting;
+
+/// <summary>
+/// Registers <c>#!lora-do</c> on the root kernel, so it works in any cell. The host's own argument
+/// binding neither rejects unknown options nor binds positional values reliably, so the handler reads
+/// the magic's line from the submitted cell and checks it strictly against <see cref="LoraDo.Spec"/>.
+/// The declared parameters only feed the editor's completions.
+/// </summary>
+internal static class LoraDoMagic
+{
+    /// <summary>The command the host creates for every <c>#!lora-do</c> line.</summary>
+    public sealed class LoraDoCommand : KernelDirectiveCommand;
+
+    /// <summary>Adds the magic to <paramref name="root"/>.</summary>
+    public static void Register(CompositeKernel root)
+    {
+        var directive = new KernelActionDirective(LoraDo.Name) { Description = "Single LoRA actions: check, inspect, sample, compare, help" };
+        foreach (var action in LoraDo.Spec.Actions)
+        {
+            var sub = new KernelActionDirective(action.Name) { Description = action.Description, KernelCommandType = typeof(LoraDoCommand) };
+            if (action.Positional.Count > 0)
+                sub.Parameters.Add(new KernelDirectiveParameter("--" + action.Positional[0], action.Positional[0]) { AllowImplicitName = true });
+            foreach (var option in action.Options)
+                sub.Parameters.Add(new KernelDirectiveParameter(option.Name, option.Description) { MaxOccurrences = option.Repeatable ? 100 : 1 });
+            directive.Subcommands.Add(sub);
+        }
+        root.AddDirective<LoraDoCommand>(directive, HandleAsync);
+    }
+
+    private static async Task HandleAsync(LoraDoCommand command, KernelInvocationContext context)
+    {
+        var line = MagicLine(command);
+        if (line is null)
+        {
+            context.Fail(command, message: $"{LoraDo.Name}: the magic's line was not found in the cell");
+            return;
+        }
+        var (action, arguments, error) = MagicArguments.Parse(line, LoraDo.Spec);
+        if (error is not null)
+        {
+            context.Fail(command, message: $"{LoraDo.Name}: {error}");
+            return;
+        }
+        try
+        {
+            switch (action)
+            {
+                case "help":
+                    context.DisplayAs(LoraDo.Help(), PlainTextFormatter.MimeType);
+                    break;
+                case "check":
+                    var path = Path.GetFullPath(arguments!.Positional[0]);
+                    var result = Lora.Check(await File.ReadAllTextAsync(path, context.CancellationToken), path);
+                    var text = result.Render(Path.GetFileName(path)).TrimEnd();
+                    if (result.HasErrors) context.Fail(command, message: text);
+                    else context.DisplayAs(text.Length == 0 ? $"{Path.GetFileName(path)}: no problems" : text, PlainTextFormatter.MimeType);
+                    break;
+                default:
+                    var script = Lora.Check(LoraDo.ToScript(action, arguments!));
+                    if (script.HasErrors)
+                    {
+                        context.Fail(command, message: $"{LoraDo.Name} {action}: " + string.Join("\n", script.Diagnostics.Select(d => d.Message)));
+                        break;
+                    }
+                    var token = context.CancellationToken;
+                    var run = await Task.Run(() => Lora.Run(script, new LiveRunDisplay(context), token), token);
+                    if (run.Cancelled) context.Fail(command, message: "interrupted");
+                    break;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            context.Fail(command, message: $"{LoraDo.Name} {action}: {(e is FormatException ? e.Message : ErrorMessages.For(e))}");
+        }
+    }
+
+    /// <summary>The <c>#!lora-do</c> line of the cell that produced <paramref name="command"/>.</summary>
+    private static string? MagicLine(KernelCommand command)
+    {
+        for (var c = command.Parent; c is not null; c = c.Parent)
+        {
+            if (c is SubmitCode submit)
+                return submit.Code.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l == LoraDo.Name || l.StartsWith(LoraDo.Name + " ", StringComparison.Ordinal));
+        }
+        return null;
+    }
+}

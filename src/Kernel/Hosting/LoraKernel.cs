@@ -1,0 +1,121 @@
+using LoraNotebooks.Dsl;
+using LoraNotebooks.Dsl.Completion;
+using LoraNotebooks.Dsl.Preflight;
+using LoraNotebooks.Kernel.Runs;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Commands;
+using Microsoft.DotNet.Interactive.Directives;
+using Microsoft.DotNet.Interactive.Events;
+using Microsoft.DotNet.Interactive.Formatting;
+using CompletionItem = Microsoft.DotNet.Interactive.Events.CompletionItem;
+using DslSeverity = LoraNotebooks.Dsl.Diagnostics.DiagnosticSeverity;
+
+namespace LoraNotebooks.Kernel.Hosting;
+
+/// <summary>
+/// The <c>lora</c> subkernel: a cell that starts with <c>#!lora</c> holds a script. Submitting it checks
+/// it (diagnostics with spans), shows the pre-flight summary, then runs it with live output; with
+/// <c>#!lora --check</c> it stops after the check. It also answers diagnostics and completion requests.
+/// </summary>
+public sealed class LoraKernel : Microsoft.DotNet.Interactive.Kernel,
+    IKernelCommandHandler<SubmitCode>,
+    IKernelCommandHandler<RequestDiagnostics>,
+    IKernelCommandHandler<RequestCompletions>
+{
+    /// <summary>The kernel's name, and so its cell selector <c>#!lora</c>.</summary>
+    public const string KernelName = "lora";
+
+    /// <summary>The selector option that checks without running.</summary>
+    public const string CheckOption = "--check";
+
+    /// <summary>A kernel named <c>lora</c> for the language <c>lora</c>.</summary>
+    public LoraKernel() : base(KernelName)
+    {
+        KernelInfo.LanguageName = "lora";
+        KernelInfo.DisplayName = "LoRA script";
+        KernelInfo.Description = "LoRA training scripts: check, train, preview, inspect";
+    }
+
+    /// <inheritdoc/>
+    public override KernelSpecifierDirective KernelSpecifierDirective
+    {
+        get
+        {
+            var directive = base.KernelSpecifierDirective;
+            if (!directive.Parameters.Any(p => p.Name == CheckOption))
+                directive.Parameters.Add(new KernelDirectiveParameter(CheckOption, "Check the script and show the pre-flight summary without running it") { Flag = true });
+            return directive;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task HandleAsync(SubmitCode command, KernelInvocationContext context)
+    {
+        var result = Lora.Check(command.Code);
+        context.Publish(Diagnostics(result, command.Code, command));
+        var lines = CellLineOffset(command);
+        var messages = result.Diagnostics.Select(d => (d.Severity, Text: (d with { Span = d.Span with { Line = d.Span.Line + lines } }).ToString(null))).ToList();
+        if (result.HasErrors)
+        {
+            context.Fail(command, message: string.Join("\n", messages.Select(m => m.Text)));
+            return;
+        }
+        var notes = messages.Select(m => m.Text).ToList();
+        if (result.Summary is not null) notes.Add(PreflightRenderer.Render(result.Summary).TrimEnd());
+        if (notes.Count > 0) context.DisplayAs(string.Join("\n", notes), PlainTextFormatter.MimeType);
+        if (command.Parameters.TryGetValue(CheckOption, out var check) && check == "True")
+            return;
+
+        var display = new LiveRunDisplay(context);
+        var token = context.CancellationToken;
+        try
+        {
+            var run = await Task.Run(() => Lora.Run(result, display, token), token);
+            if (run.Cancelled)
+                context.Fail(command, message: $"interrupted at step {run.StepsDone}/{run.TotalSteps}" +
+                    (run.CheckpointPath is null ? "" : $"; the adapter so far is in {run.CheckpointPath}"));
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            context.Fail(command, message: "interrupted");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            context.Fail(command, message: ErrorMessages.For(e));
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task HandleAsync(RequestDiagnostics command, KernelInvocationContext context)
+    {
+        context.Publish(Diagnostics(Lora.Check(command.Code), command.Code, command));
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public Task HandleAsync(RequestCompletions command, KernelInvocationContext context)
+    {
+        var position = command.LinePosition;
+        var items = Completions.At(command.Code, position.Line + 1, position.Character + 1, WorldCatalog.Instance)
+            .Select(i => new CompletionItem(i.Label, i.Kind.ToString(), insertText: i.Label, documentation: i.Detail))
+            .ToList();
+        context.Publish(new CompletionsProduced(items, command, Spans.WordBefore(command.Code, position)));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Lines of the cell above the script (the <c>#!lora</c> line), so messages name cell lines. The host
+    /// already shifts the spans of published diagnostics itself.
+    /// </summary>
+    private static int CellLineOffset(SubmitCode command)
+    {
+        if (command.Parent is not SubmitCode cell || cell.Code == command.Code) return 0;
+        var start = cell.Code.IndexOf(command.Code, StringComparison.Ordinal);
+        return start <= 0 ? 0 : cell.Code.AsSpan(0, start).Count('\n');
+    }
+
+    private static DiagnosticsProduced Diagnostics(CheckResult result, string code, KernelCommand command) => new(
+        [.. result.Diagnostics.Select(d => Spans.ToInteractive(d, code))],
+        [.. result.Diagnostics.Select(d => new FormattedValue(PlainTextFormatter.MimeType, d.ToString(null)))],
+        command);
+}

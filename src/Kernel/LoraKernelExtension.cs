@@ -1,0 +1,53 @@
+using System.Reflection;
+using LoraNotebooks.Engine.Native;
+using LoraNotebooks.Kernel.Hosting;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Commands;
+using Microsoft.DotNet.Interactive.Formatting;
+using TorchSharp;
+
+namespace LoraNotebooks.Kernel;
+
+/// <summary>
+/// The .NET Interactive extension. <c>#r "nuget:LoraNotebooks.Kernel,VERSION"</c> loads it; it adds the
+/// <c>lora</c> subkernel (cells starting with <c>#!lora</c>), the <c>#!lora-do</c> magic, the formatters
+/// for runs, grids and adapter cards, the interrupt bridge, and <c>using LoraNotebooks.Kernel;</c> for C#
+/// cells, then prints one line with the version and the device.
+/// </summary>
+public sealed class LoraKernelExtension : IKernelExtension
+{
+    /// <inheritdoc/>
+    public Task OnLoadAsync(Microsoft.DotNet.Interactive.Kernel kernel) => LoadAsync(kernel, installInterrupts: true);
+
+    /// <summary>
+    /// Loads the extension into <paramref name="kernel"/> (a <see cref="CompositeKernel"/>).
+    /// <paramref name="installInterrupts"/> is false in tests and the headless runner, which must not take
+    /// over the process's SIGINT.
+    /// </summary>
+    public static Task LoadAsync(Microsoft.DotNet.Interactive.Kernel kernel, bool installInterrupts)
+    {
+        if (kernel is not CompositeKernel root)
+            throw new InvalidOperationException("the LoRA extension needs a composite kernel (the notebook's root kernel)");
+        TorchNativeLoader.EnsureLoadable();
+        FSharpCoreRedirect.Install();
+        Formatters.Register();
+        if (root.ChildKernels.All(k => k.Name != LoraKernel.KernelName))
+        {
+            root.Add(new LoraKernel());
+            LoraDoMagic.Register(root);
+            root.FindKernelByName("csharp")?.DeferCommand(new SubmitCode("using LoraNotebooks.Kernel;\nusing LoraNotebooks.Kernel.Runs;"));
+        }
+        var interrupts = installInterrupts ? InterruptBridge.Install(root) : "interrupt: handled by the host";
+        KernelInvocationContext.Current?.DisplayAs(LoadLine(interrupts), PlainTextFormatter.MimeType);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The line shown on load: version, device, interrupt status.</summary>
+    public static string LoadLine(string interrupts)
+    {
+        TorchNativeLoader.EnsureLoadable();
+        var version = typeof(LoraKernelExtension).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?";
+        var device = torch.cuda.is_available() ? $"CUDA ({torch.cuda.device_count()} GPU)" : "CPU";
+        return $"LoraNotebooks {version} loaded: device {device}; {interrupts}. Cells: #!lora; actions: #!lora-do help";
+    }
+}
