@@ -8,7 +8,7 @@ namespace LoraNotebooks.Engine.Models;
 /// diffusers' <c>Attention</c>: multi-head attention of a query sequence [B, N, query_dim] over a
 /// context [B, M, context_dim] (the query itself for self-attention, <c>attn1</c>; the text
 /// encoder's hidden states for cross-attention, <c>attn2</c>). Keys <c>to_q</c>, <c>to_k</c>,
-/// <c>to_v</c> (no bias) and <c>to_out.0</c>.
+/// <c>to_v</c> (no bias in the UNet, biased in the VAE) and <c>to_out.0</c>.
 /// </summary>
 public sealed class Attention : nn.Module<Tensor, Tensor, Tensor>
 {
@@ -18,13 +18,13 @@ public sealed class Attention : nn.Module<Tensor, Tensor, Tensor>
     private readonly ModuleList<Linear> to_out;
     private readonly int _heads;
 
-    /// <summary>Attention with <paramref name="heads"/> heads of width <paramref name="headDim"/>.</summary>
-    public Attention(int queryDim, int contextDim, int heads, int headDim) : base(nameof(Attention))
+    /// <summary>Attention with <paramref name="heads"/> heads of width <paramref name="headDim"/>; q, k, v biased when <paramref name="qkvBias"/>.</summary>
+    public Attention(int queryDim, int contextDim, int heads, int headDim, bool qkvBias = false) : base(nameof(Attention))
     {
         var inner = heads * headDim;
-        to_q = nn.Linear(queryDim, inner, hasBias: false);
-        to_k = nn.Linear(contextDim, inner, hasBias: false);
-        to_v = nn.Linear(contextDim, inner, hasBias: false);
+        to_q = nn.Linear(queryDim, inner, hasBias: qkvBias);
+        to_k = nn.Linear(contextDim, inner, hasBias: qkvBias);
+        to_v = nn.Linear(contextDim, inner, hasBias: qkvBias);
         to_out = nn.ModuleList(nn.Linear(inner, queryDim));
         _heads = heads;
         RegisterComponents();

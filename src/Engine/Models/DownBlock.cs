@@ -24,7 +24,7 @@ public sealed class DownBlock : nn.Module
             .Select(i => new ResnetBlock(i == 0 ? inChannels : outChannels, outChannels, temb, config.NormNumGroups)).ToArray());
         attentions = nn.ModuleList(attention
             ? Enumerable.Range(0, config.LayersPerBlock)
-                .Select(_ => new Transformer2D(outChannels, config.CrossAttentionDim, config.AttentionHeadDim, config.NormNumGroups)).ToArray()
+                .Select(_ => new Transformer2D(config, outChannels)).ToArray()
             : []);
         downsamplers = nn.ModuleList(downsample ? [new Downsample2D(outChannels)] : Array.Empty<Downsample2D>());
         RegisterComponents();

@@ -20,7 +20,7 @@ public sealed class MidBlock : nn.Module
         resnets = nn.ModuleList(
             new ResnetBlock(channels, channels, temb, config.NormNumGroups),
             new ResnetBlock(channels, channels, temb, config.NormNumGroups));
-        attentions = nn.ModuleList(new Transformer2D(channels, config.CrossAttentionDim, config.AttentionHeadDim, config.NormNumGroups));
+        attentions = nn.ModuleList(new Transformer2D(config, channels));
         RegisterComponents();
     }
 

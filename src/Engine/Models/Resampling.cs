@@ -4,20 +4,31 @@ using static TorchSharp.torch;
 
 namespace LoraNotebooks.Engine.Models;
 
-/// <summary>diffusers' <c>Downsample2D</c>: a stride-2 3×3 <c>conv</c> halving height and width.</summary>
+/// <summary>
+/// diffusers' <c>Downsample2D</c>: a stride-2 3×3 <c>conv</c> halving height and width. The UNet pads
+/// by 1 on every side; the VAE pads only right and bottom (<c>padding=0</c> in diffusers).
+/// </summary>
 public sealed class Downsample2D : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d conv;
+    private readonly bool _padRightBottom;
 
     /// <summary>A downsampler keeping <paramref name="channels"/>.</summary>
-    public Downsample2D(int channels) : base(nameof(Downsample2D))
+    public Downsample2D(int channels, bool padRightBottom = false) : base(nameof(Downsample2D))
     {
-        conv = nn.Conv2d(channels, channels, 3, stride: 2, padding: 1);
+        conv = nn.Conv2d(channels, channels, 3, stride: 2, padding: padRightBottom ? 0 : 1);
+        _padRightBottom = padRightBottom;
         RegisterComponents();
     }
 
     /// <inheritdoc/>
-    public override Tensor forward(Tensor sample) => conv.call(sample);
+    public override Tensor forward(Tensor sample)
+    {
+        if (!_padRightBottom)
+            return conv.call(sample);
+        using var scope = NewDisposeScope();
+        return conv.call(nn.functional.pad(sample, [0, 1, 0, 1])).MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>diffusers' <c>Upsample2D</c>: nearest-neighbour doubling, then a 3×3 <c>conv</c>.</summary>

@@ -5,14 +5,15 @@ using static TorchSharp.torch;
 namespace LoraNotebooks.Engine.Models;
 
 /// <summary>
-/// A small CLIP-style text transformer over byte tokens (<see cref="ByteTokenizer"/>): token ids
-/// [B, L] in, one hidden state per token [B, L, hidden_size] out, for the UNet's cross-attention.
-/// Keys follow transformers' CLIPTextModel (<c>text_model.encoder.layers.0.self_attn.q_proj</c>), so
-/// kohya names its adapters <c>lora_te_text_model_encoder_layers_0_self_attn_q_proj</c> as for SD 1.5.
+/// transformers' CLIPTextModel: token ids [B, L] in, one hidden state per token [B, L, hidden_size]
+/// out (<c>last_hidden_state</c>), for the UNet's cross-attention. Keys are CLIP's
+/// (<c>text_model.encoder.layers.0.self_attn.q_proj</c>), so kohya names its adapters
+/// <c>lora_te_text_model_encoder_layers_0_self_attn_q_proj</c>. The built-in base uses it over byte
+/// tokens (<see cref="ByteTokenizer"/>); SD 1.5 uses CLIP ViT-L/14 over BPE tokens.
 /// </summary>
 /// <remarks>
-/// Attention is bidirectional with padding masked out of the keys, so a caption's encoding does not
-/// depend on how much padding follows it.
+/// The built-in base attends bidirectionally with padding masked out of the keys, so a caption's
+/// encoding does not depend on how much padding follows it; CLIP attends causally and masks no padding.
 /// </remarks>
 public sealed class TextEncoder : nn.Module<Tensor, Tensor>
 {
@@ -39,24 +40,35 @@ public sealed class TextEncoder : nn.Module<Tensor, Tensor>
         private readonly TextEmbeddings embeddings;
         private readonly TextEncoderStack encoder;
         private readonly LayerNorm final_layer_norm;
+        private readonly TextEncoderConfig _config;
 
         public TextTransformer(TextEncoderConfig config) : base(nameof(TextTransformer))
         {
             embeddings = new TextEmbeddings(config);
             encoder = new TextEncoderStack(config);
             final_layer_norm = Norms.Layer(config.HiddenSize);
+            _config = config;
             RegisterComponents();
         }
 
         public override Tensor forward(Tensor inputIds)
         {
             using var scope = NewDisposeScope();
-            // Additive key mask [B, 1, 1, L]: padding gets -inf, so no token attends to it.
-            var mask = zeros(inputIds.shape, dtype: float32, device: inputIds.device)
-                .masked_fill(inputIds.eq(ByteTokenizer.Pad), float.NegativeInfinity)
-                .unsqueeze(1).unsqueeze(1);
-            var hidden = encoder.call(embeddings.call(inputIds), mask);
+            var hidden = embeddings.call(inputIds);
+            hidden = encoder.call(hidden, Mask(inputIds, hidden.dtype));
             return final_layer_norm.call(hidden).MoveToOuterDisposeScope();
+        }
+
+        /// <summary>The additive attention mask, [B, 1, L, L] or [B, 1, 1, L]: −inf where a query may not look.</summary>
+        private Tensor Mask(Tensor inputIds, ScalarType dtype)
+        {
+            var (batch, length) = (inputIds.shape[0], inputIds.shape[1]);
+            var mask = zeros([batch, 1, 1, length], dtype: dtype, device: inputIds.device);
+            if (_config.PadTokenId is { } pad)
+                mask = mask.masked_fill(inputIds.eq(pad).view(batch, 1, 1, length), float.NegativeInfinity);
+            if (_config.CausalMask)
+                mask = mask + full([length, length], float.NegativeInfinity, dtype: dtype, device: inputIds.device).triu(1);
+            return mask;
         }
     }
 

@@ -1,9 +1,18 @@
 namespace LoraNotebooks.Engine.Models;
 
-/// <summary>The shape of a <see cref="TextEncoder"/> (CLIPTextConfig's fields, byte-level vocabulary).</summary>
+/// <summary>
+/// The shape of a <see cref="TextEncoder"/>, CLIPTextConfig's fields. The defaults are the built-in
+/// base's byte-level encoder; <see cref="StableDiffusion.StableDiffusionConfig.Sd15"/> has CLIP ViT-L/14's.
+/// </summary>
 public sealed record TextEncoderConfig
 {
-    /// <summary>Token ids: 256 bytes and BOS, EOS, PAD.</summary>
+    /// <summary>GELU, as the built-in base uses.</summary>
+    public const string Gelu = "gelu";
+
+    /// <summary>CLIP's <c>x · sigmoid(1.702 x)</c>.</summary>
+    public const string QuickGelu = "quick_gelu";
+
+    /// <summary>Token ids (the built-in base: 256 bytes and BOS, EOS, PAD).</summary>
     public int VocabSize { get; init; } = ByteTokenizer.VocabSize;
 
     /// <summary>The token sequence length, BOS and EOS included.</summary>
@@ -21,11 +30,22 @@ public sealed record TextEncoderConfig
     /// <summary>Attention heads per layer; must divide <see cref="HiddenSize"/>.</summary>
     public int NumAttentionHeads { get; init; } = 4;
 
+    /// <summary>The MLP's activation: <see cref="Gelu"/> or <see cref="QuickGelu"/>.</summary>
+    public string HiddenAct { get; init; } = Gelu;
+
+    /// <summary>True: each token attends only to itself and earlier tokens, as in CLIP; false: bidirectional.</summary>
+    public bool CausalMask { get; init; }
+
+    /// <summary>The padding id masked out of the keys; null when padding is not masked (CLIP pads with EOS and relies on the causal mask).</summary>
+    public int? PadTokenId { get; init; } = ByteTokenizer.Pad;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent value.</summary>
     public void Validate()
     {
-        if (VocabSize != ByteTokenizer.VocabSize)
-            throw new ArgumentException($"vocab_size must be {ByteTokenizer.VocabSize} for byte-level tokens, not {VocabSize}");
+        if (VocabSize < 1 || PadTokenId is { } pad && (pad < 0 || pad >= VocabSize))
+            throw new ArgumentException($"vocab_size {VocabSize} must be positive and hold pad_token_id {PadTokenId}");
+        if (HiddenAct is not (Gelu or QuickGelu))
+            throw new ArgumentException($"hidden_act '{HiddenAct}' is not supported; expected {Gelu} or {QuickGelu}");
         if (MaxPositionEmbeddings < 3)
             throw new ArgumentException($"max_position_embeddings must be at least 3, not {MaxPositionEmbeddings}");
         if (HiddenSize < 1 || NumAttentionHeads < 1 || HiddenSize % NumAttentionHeads != 0)

@@ -20,7 +20,7 @@ public sealed class TextEncoderLayer : nn.Module<Tensor, Tensor, Tensor>
     {
         self_attn = new TextSelfAttention(config.HiddenSize, config.NumAttentionHeads);
         layer_norm1 = Norms.Layer(config.HiddenSize);
-        mlp = new TextMlp(config.HiddenSize, config.IntermediateSize);
+        mlp = new TextMlp(config.HiddenSize, config.IntermediateSize, config.HiddenAct == TextEncoderConfig.QuickGelu);
         layer_norm2 = Norms.Layer(config.HiddenSize);
         RegisterComponents();
     }
@@ -61,23 +61,27 @@ public sealed class TextEncoderLayer : nn.Module<Tensor, Tensor, Tensor>
         }
     }
 
-    /// <summary>CLIPMLP: fc1, GELU, fc2.</summary>
+    /// <summary>CLIPMLP: fc1, GELU (or CLIP's quick GELU), fc2.</summary>
     private sealed class TextMlp : nn.Module<Tensor, Tensor>
     {
         private readonly Linear fc1;
         private readonly Linear fc2;
+        private readonly bool _quickGelu;
 
-        public TextMlp(int width, int inner) : base(nameof(TextMlp))
+        public TextMlp(int width, int inner, bool quickGelu) : base(nameof(TextMlp))
         {
             fc1 = nn.Linear(width, inner);
             fc2 = nn.Linear(inner, width);
+            _quickGelu = quickGelu;
             RegisterComponents();
         }
 
         public override Tensor forward(Tensor hidden)
         {
             using var scope = NewDisposeScope();
-            return fc2.call(nn.functional.gelu(fc1.call(hidden))).MoveToOuterDisposeScope();
+            var inner = fc1.call(hidden);
+            inner = _quickGelu ? inner * sigmoid(inner * 1.702) : nn.functional.gelu(inner);
+            return fc2.call(inner).MoveToOuterDisposeScope();
         }
     }
 }

@@ -31,6 +31,8 @@ public sealed record TinyDiffusionConfig
     {
         TextEncoder.Validate();
         Unet.Validate();
+        if (TextEncoder.VocabSize != ByteTokenizer.VocabSize)
+            throw new ArgumentException($"text_encoder vocab_size must be {ByteTokenizer.VocabSize} for byte-level tokens, not {TextEncoder.VocabSize}");
         if (Unet.CrossAttentionDim != TextEncoder.HiddenSize)
             throw new ArgumentException($"unet cross_attention_dim {Unet.CrossAttentionDim} must equal text_encoder hidden_size {TextEncoder.HiddenSize}");
     }

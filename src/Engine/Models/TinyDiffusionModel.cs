@@ -7,14 +7,14 @@ namespace LoraNotebooks.Engine.Models;
 
 /// <summary>
 /// The built-in text-to-image model: a byte-level <see cref="Models.TextEncoder"/> (key prefix
-/// <c>text_encoder.</c>, LoRA prefix <c>lora_te</c>) and a pixel-space <see cref="TinyUNet"/>
+/// <c>text_encoder.</c>, LoRA prefix <c>lora_te</c>) and a pixel-space <see cref="UNet2DConditionModel"/>
 /// (<c>unet.</c>, <c>lora_unet</c>) with the <see cref="DdpmSchedule"/> they were trained for.
 /// Images are tensors [B, 3, H, W] in [0, 1] at the API; the model works in [−1, 1].
 /// </summary>
 public sealed class TinyDiffusionModel : nn.Module
 {
     private readonly TextEncoder text_encoder;
-    private readonly TinyUNet unet;
+    private readonly UNet2DConditionModel unet;
 
     /// <summary>A model with fresh weights shaped by <paramref name="config"/> (the default config when null).</summary>
     public TinyDiffusionModel(TinyDiffusionConfig? config = null) : base(nameof(TinyDiffusionModel))
@@ -24,7 +24,7 @@ public sealed class TinyDiffusionModel : nn.Module
         Tokenizer = new ByteTokenizer(Config.TextEncoder.MaxPositionEmbeddings);
         Schedule = new DdpmSchedule(Config.Diffusion);
         text_encoder = new TextEncoder(Config.TextEncoder);
-        unet = new TinyUNet(Config.Unet);
+        unet = new UNet2DConditionModel(Config.Unet);
         RegisterComponents();
     }
 
@@ -41,7 +41,7 @@ public sealed class TinyDiffusionModel : nn.Module
     public TextEncoder TextEncoder => text_encoder;
 
     /// <summary>The denoiser.</summary>
-    public TinyUNet UNet => unet;
+    public UNet2DConditionModel UNet => unet;
 
     /// <summary>The parts LoRA adapters attach to: the UNet (<c>lora_unet</c>) and the text encoder (<c>lora_te</c>).</summary>
     public ModelPart[] Parts => [new ModelPart(ModelPart.UNet, unet), new ModelPart(ModelPart.TextEncoder, text_encoder)];

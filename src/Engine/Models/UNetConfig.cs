@@ -1,6 +1,6 @@
 namespace LoraNotebooks.Engine.Models;
 
-/// <summary>The shape of a <see cref="TinyUNet"/>, named after diffusers' UNet2DConditionModel config.</summary>
+/// <summary>The shape of a <see cref="UNet2DConditionModel"/>, named after diffusers' UNet2DConditionModel config.</summary>
 /// <remarks>
 /// The defaults are the built-in base model: 32×32 → 16×16 → 8×8 with (32, 64, 64) channels and
 /// attention only at 8×8 (the deepest down block, the middle, the first up block); 1.41 M parameters.
@@ -45,11 +45,26 @@ public sealed record UNetConfig
     /// <summary>Width of the text encoder's hidden states.</summary>
     public int CrossAttentionDim { get; init; } = 64;
 
-    /// <summary>Width of one attention head (heads = channels / this). Unlike SD 1.5's config, truly a width.</summary>
+    /// <summary>Width of one attention head (heads = channels / this), unless <see cref="NumAttentionHeads"/> is set.</summary>
     public int AttentionHeadDim { get; init; } = 16;
+
+    /// <summary>
+    /// A fixed number of heads in every transformer (head width = channels / heads). SD 1.5 has 8; its
+    /// diffusers config.json calls this <c>attention_head_dim</c>, a historical misnomer diffusers keeps.
+    /// </summary>
+    public int? NumAttentionHeads { get; init; }
+
+    /// <summary>
+    /// True: the transformers' <c>proj_in</c>/<c>proj_out</c> are Linear layers (SD 2, SDXL, the built-in
+    /// base); false: 1×1 Conv2d layers, as in SD 1.5.
+    /// </summary>
+    public bool UseLinearProjection { get; init; } = true;
 
     /// <summary>Groups of every GroupNorm; must divide every entry of <see cref="BlockOutChannels"/>.</summary>
     public int NormNumGroups { get; init; } = 8;
+
+    /// <summary>The attention heads of a transformer over <paramref name="channels"/> channels.</summary>
+    public int HeadsFor(int channels) => NumAttentionHeads ?? channels / AttentionHeadDim;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent value.</summary>
     public void Validate()
@@ -68,7 +83,12 @@ public sealed record UNetConfig
         foreach (var type in UpBlockTypes)
             if (type is not (UpBlock or CrossAttnUpBlock))
                 throw new ArgumentException($"unknown up block type '{type}'; expected {UpBlock} or {CrossAttnUpBlock}");
-        if (LayersPerBlock < 1 || CrossAttentionDim < 1 || AttentionHeadDim < 1)
-            throw new ArgumentException("layers_per_block, cross_attention_dim and attention_head_dim must be positive");
+        if (LayersPerBlock < 1 || CrossAttentionDim < 1 || AttentionHeadDim < 1 || NumAttentionHeads < 1)
+            throw new ArgumentException("layers_per_block, cross_attention_dim and attention heads must be positive");
+        foreach (var channels in BlockOutChannels)
+            if (channels % (NumAttentionHeads ?? AttentionHeadDim) != 0)
+                throw new ArgumentException(NumAttentionHeads is { } heads
+                    ? $"{heads} attention heads do not divide a block's {channels} channels"
+                    : $"attention_head_dim {AttentionHeadDim} must divide the block's {channels} channels");
     }
 }

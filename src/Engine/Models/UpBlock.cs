@@ -32,7 +32,7 @@ public sealed class UpBlock : nn.Module
         }).ToArray());
         attentions = nn.ModuleList(attention
             ? Enumerable.Range(0, layers)
-                .Select(_ => new Transformer2D(outChannels, config.CrossAttentionDim, config.AttentionHeadDim, config.NormNumGroups)).ToArray()
+                .Select(_ => new Transformer2D(config, outChannels)).ToArray()
             : []);
         upsamplers = nn.ModuleList(upsample ? [new Upsample2D(outChannels)] : Array.Empty<Upsample2D>());
         RegisterComponents();

@@ -5,13 +5,13 @@ using static TorchSharp.torch;
 namespace LoraNotebooks.Engine.Models;
 
 /// <summary>
-/// A small text-conditioned UNet laid out like diffusers' UNet2DConditionModel, so its keys (and
-/// kohya's adapter names) are the familiar ones: <c>conv_in</c>, <c>time_embedding</c>,
-/// <c>down_blocks</c>, <c>mid_block</c>, <c>up_blocks</c>, <c>conv_norm_out</c>, <c>conv_out</c>.
-/// It works on pixels directly (no VAE): a noisy image [B, 3, H, W], timesteps [B] and text hidden
-/// states [B, L, cross_attention_dim] give a prediction shaped like the image.
+/// diffusers' UNet2DConditionModel, so its keys (and kohya's adapter names) are the familiar ones:
+/// <c>conv_in</c>, <c>time_embedding</c>, <c>down_blocks</c>, <c>mid_block</c>, <c>up_blocks</c>,
+/// <c>conv_norm_out</c>, <c>conv_out</c>. A noisy sample [B, in_channels, H, W] (pixels for the
+/// built-in base, VAE latents for Stable Diffusion), timesteps [B] and text hidden states
+/// [B, L, cross_attention_dim] give a prediction [B, out_channels, H, W].
 /// </summary>
-public sealed class TinyUNet : nn.Module
+public sealed class UNet2DConditionModel : nn.Module
 {
     private readonly Conv2d conv_in;
     private readonly TimestepEmbedding time_embedding;
@@ -22,7 +22,7 @@ public sealed class TinyUNet : nn.Module
     private readonly Conv2d conv_out;
 
     /// <summary>A UNet with fresh weights shaped by <paramref name="config"/>.</summary>
-    public TinyUNet(UNetConfig config) : base(nameof(TinyUNet))
+    public UNet2DConditionModel(UNetConfig config) : base(nameof(UNet2DConditionModel))
     {
         config.Validate();
         Config = config;
@@ -51,6 +51,17 @@ public sealed class TinyUNet : nn.Module
 
     /// <summary>The shape of this UNet.</summary>
     public UNetConfig Config { get; }
+
+    /// <summary>Recompute every transformer block in the backward pass instead of keeping its activations (see <see cref="GradientCheckpoint"/>).</summary>
+    public bool GradientCheckpointing
+    {
+        get => modules().OfType<Transformer2D>().Any(t => t.GradientCheckpointing);
+        set
+        {
+            foreach (var transformer in modules().OfType<Transformer2D>())
+                transformer.GradientCheckpointing = value;
+        }
+    }
 
     /// <summary>The prediction [B, out_channels, H, W] for a noisy <paramref name="sample"/> at <paramref name="timesteps"/> given the text <paramref name="context"/>.</summary>
     public Tensor Forward(Tensor sample, Tensor timesteps, Tensor context)
