@@ -45,6 +45,7 @@ public sealed class GradientCheckpoint : autograd.SingleTensorFunction<GradientC
         var context = saved[1].detach().requires_grad_(saved[1].requires_grad);
         var output = block.call(hidden, context);
         autograd.backward([output], [grad_output]);
-        return [hidden.grad!.MoveToOuterDisposeScope(), context.grad?.MoveToOuterDisposeScope()!];
+        // One gradient per argument of apply: tokens, context, and none for the block.
+        return [hidden.grad!.MoveToOuterDisposeScope(), context.grad?.MoveToOuterDisposeScope()!, null!];
     }
 }

@@ -30,7 +30,7 @@ public sealed class LatentCache : IDisposable
             using var _ = no_grad();
             var encoded = encode(images.index_select(0, tensor(missing.Select(i => (long)i).ToArray(), device: images.device)));
             for (var j = 0; j < missing.Length; j++)
-                _latents[keys[missing[j]]] = encoded[j].detach().clone().MoveToOuterDisposeScope();
+                _latents[keys[missing[j]]] = encoded[j].detach().clone().DetachFromDisposeScope();
         }
         return stack(keys.Select(k => _latents[k])).MoveToOuterDisposeScope();
     }
