@@ -13,6 +13,7 @@ public static class LoraCli
         root.Subcommands.Add(CheckCommand.Create());
         root.Subcommands.Add(CheckCommand.CreateFormat());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(ModelCommand.Create());
         root.Subcommands.Add(WorldCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(PretrainCommand.Create());
