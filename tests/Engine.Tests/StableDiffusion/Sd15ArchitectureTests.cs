@@ -176,4 +176,18 @@ public class Sd15ArchitectureTests
         var fp16Bytes = perRank * 8 * 2;
         Assert.Equal(9.0, fp16Bytes / 1024.0 / 1024.0, 2);
     }
+
+    [Fact]
+    public void the_memory_estimate_for_512_px_grows_with_the_batch_and_shrinks_with_checkpointing()
+    {
+        var sd15 = ArchitectureSummary.Of(StableDiffusionConfig.Sd15);
+        double GiB(int batch, bool checkpointing) => GpuMemoryEstimate.Training(sd15, batch, gradientCheckpointing: checkpointing) / (double)(1L << 30);
+        // The numbers docs/gpu.md quotes.
+        Assert.Equal(3.7, GiB(1, false), 1);
+        Assert.Equal(4.5, GiB(2, false), 1);
+        Assert.Equal(6.2, GiB(4, false), 1);
+        Assert.Equal(3.1, GiB(1, true), 1);
+        Assert.Equal(3.4, GiB(2, true), 1);
+        Assert.Equal(4.0, GiB(4, true), 1);
+    }
 }
