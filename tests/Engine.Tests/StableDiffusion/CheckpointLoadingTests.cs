@@ -93,7 +93,7 @@ public class CheckpointLoadingTests
         using var model = TinyStableDiffusion.Model();
         var folder = TinyStableDiffusion.TempFolder();
         var path = Path.Combine(folder, "tiny.safetensors");
-        StableDiffusionCheckpoint.SaveSingleFile(model, path);
+        model.SaveWeights(path);
         TinyStableDiffusion.WriteTokenizer(folder);
 
         using (var file = SafeTensorsFile.Open(path))

@@ -90,6 +90,10 @@ public sealed class StableDiffusionModel : nn.Module
     /// <summary>Casts the base weights (bf16 or fp16 on a GPU; keep fp32 on a CPU); adapters added later stay fp32.</summary>
     public void CastWeights(ScalarType dtype) => this.to(dtype);
 
+    /// <summary>Writes the weights (with any merged adapters baked in) as an original-layout single-file checkpoint (<see cref="StableDiffusionCheckpoint.SaveSingleFile"/>).</summary>
+    public void SaveWeights(string path, IReadOnlyDictionary<string, string>? metadata = null) =>
+        StableDiffusionCheckpoint.SaveSingleFile(this, path, metadata);
+
     /// <summary>Text hidden states [B, 77, 768] (SD 1.5) for <paramref name="captions"/>.</summary>
     public Tensor EncodeText(IReadOnlyList<string> captions)
     {
