@@ -14,6 +14,8 @@ public static class LoraCli
         root.Subcommands.Add(WorldCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(PretrainCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(SampleCommand.Create());
         return root;
     }
 }
