@@ -10,6 +10,8 @@ public static class LoraCli
     public static RootCommand Build()
     {
         var root = new RootCommand("LoraNotebooks: train, check, sample, inspect and evaluate LoRA adapters for image models.");
+        root.Subcommands.Add(CheckCommand.Create());
+        root.Subcommands.Add(CheckCommand.CreateFormat());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(WorldCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());

@@ -31,7 +31,7 @@ public class CompletionTests
     public void world_offers_families_then_quoted_members_from_the_catalog()
     {
         Assert.Contains("character", Labels("dataset {\n  world \n}", 2, 9));
-        Assert.Equal(["\"ada\"", "\"bo\"", "\"cy\""], Labels("dataset {\n  world character \n}", 2, 19));
+        Assert.Equal(["\"ada\"", "\"bo\"", "\"kit\""], Labels("dataset {\n  world character \n}", 2, 19));
     }
 
     [Fact]

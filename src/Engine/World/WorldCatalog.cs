@@ -2,19 +2,20 @@ using LoraNotebooks.Dsl.Binding;
 
 namespace LoraNotebooks.Engine.World;
 
-/// <summary>The world's families and members as the training language checks them (<c>world concept "star"</c>).</summary>
+/// <summary>The world's families and members as the language's binder sees them.</summary>
 public sealed class WorldCatalog : IWorldCatalog
 {
     /// <summary>The one catalog of the built-in world.</summary>
-    public static WorldCatalog Instance { get; } = new();
+    public static readonly WorldCatalog Instance = new();
 
     private WorldCatalog()
     {
     }
 
-    /// <inheritdoc/>
-    public IReadOnlyList<string> Families => [.. World.Families.All.Select(f => f.Name)];
+    /// <inheritdoc />
+    public IReadOnlyList<string> Families { get; } = Engine.World.Families.All.Select(f => f.Name).ToList();
 
-    /// <inheritdoc/>
-    public IReadOnlyList<string> MembersOf(string family) => World.Families.Names.TryGetValue(family, out var members) ? members : [];
+    /// <inheritdoc />
+    public IReadOnlyList<string> MembersOf(string family) =>
+        Engine.World.Families.All.FirstOrDefault(f => f.Name == family)?.Members.Select(m => m.Name).ToList() ?? [];
 }

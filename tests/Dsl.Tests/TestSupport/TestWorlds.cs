@@ -8,9 +8,9 @@ public sealed class TestWorlds : IWorldCatalog
     private static readonly Dictionary<string, string[]> Members = new()
     {
         ["concept"] = ["star", "heart", "cross", "crescent"],
-        ["character"] = ["ada", "bo", "cy"],
-        ["style"] = ["stripes", "dots", "outline"],
-        ["accessory"] = ["hat", "scarf", "umbrella"],
+        ["character"] = ["ada", "bo", "kit"],
+        ["style"] = ["outline", "striped", "dotted", "pixel"],
+        ["accessory"] = ["hat", "scarf", "umbrella", "balloon"],
     };
 
     public static TestWorlds Instance { get; } = new();

@@ -1,0 +1,60 @@
+using LoraNotebooks.Engine.World;
+
+namespace LoraNotebooks.Engine.Judging;
+
+/// <summary>
+/// The numbers an evaluation reports, computed from what a <see cref="WorldJudge"/> read from
+/// samples (<see cref="Judgement.Labels"/>) and what the prompts asked for. Pure functions:
+/// each is a share between 0 and 1.
+/// </summary>
+public static class JudgeScores
+{
+    /// <summary>
+    /// <c>prompt_following</c>: the share of samples whose shape AND colour are both judged as
+    /// prompted. <paramref name="judged"/>[i] is what the judge read from the sample of
+    /// <paramref name="prompted"/>[i].
+    /// </summary>
+    /// <exception cref="ArgumentException">The lists are empty or of different lengths.</exception>
+    public static double PromptFollowing(IReadOnlyList<WorldLabels> prompted, IReadOnlyList<WorldLabels> judged) =>
+        Share(prompted, judged, (p, j) => j.Shape == p.Shape && j.Colour == p.Colour);
+
+    /// <summary>
+    /// <c>fidelity</c>: the share of trigger-prompt samples judged as the taught thing, member
+    /// <paramref name="member"/> of <paramref name="family"/>: for a concept the judged shape is
+    /// the member, for a character the judged character, for a style the judged style, for an
+    /// accessory the judged accessory.
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown family or member, or no samples.</exception>
+    public static double Fidelity(string family, string member, IReadOnlyList<WorldLabels> judged)
+    {
+        var name = Families.Get(family).Member(member).Name;
+        Func<WorldLabels, string?> taught = family switch
+        {
+            "concept" => j => j.Shape,
+            "character" => j => j.Character,
+            "style" => j => j.Style,
+            "accessory" => j => j.Accessory,
+            _ => throw new ArgumentException($"no fidelity rule for family '{family}'", nameof(family)),
+        };
+        return Share(judged, judged, (j, _) => taught(j) == name);
+    }
+
+    /// <summary>
+    /// <c>leakage</c>: the share of non-trigger samples whose judged attributes (any of them)
+    /// differ from the base model's judged attributes at the same seed and prompt.
+    /// <paramref name="judged"/>[i] comes from the adapted model, <paramref name="baseJudged"/>[i]
+    /// from the base model, for the same prompt and seed.
+    /// </summary>
+    /// <exception cref="ArgumentException">The lists are empty or of different lengths.</exception>
+    public static double Leakage(IReadOnlyList<WorldLabels> judged, IReadOnlyList<WorldLabels> baseJudged) =>
+        Share(judged, baseJudged, (j, b) => j != b);
+
+    private static double Share(IReadOnlyList<WorldLabels> first, IReadOnlyList<WorldLabels> second, Func<WorldLabels, WorldLabels, bool> counts)
+    {
+        if (first.Count == 0)
+            throw new ArgumentException("there are no samples to score", nameof(first));
+        if (first.Count != second.Count)
+            throw new ArgumentException($"{first.Count} samples but {second.Count} to compare them with", nameof(second));
+        return (double)first.Zip(second).Count(p => counts(p.First, p.Second)) / first.Count;
+    }
+}

@@ -1,0 +1,79 @@
+using LoraNotebooks.Engine.Judging;
+using LoraNotebooks.Engine.World;
+
+namespace LoraNotebooks.Engine.Tests.Judging;
+
+public class JudgeScoresTests
+{
+    private static readonly WorldLabels RedCircle = new("circle", "red", "small", "left", "blue");
+
+    [Fact]
+    public void prompt_following_counts_samples_with_both_shape_and_colour_right()
+    {
+        WorldLabels[] prompted = [RedCircle, RedCircle, RedCircle, RedCircle];
+        WorldLabels[] judged =
+        [
+            RedCircle with { Size = "large", Background = "gray" }, // other attributes do not matter
+            RedCircle with { Colour = "green" },
+            RedCircle with { Shape = "square" },
+            RedCircle,
+        ];
+        Assert.Equal(0.5, JudgeScores.PromptFollowing(prompted, judged));
+    }
+
+    [Theory]
+    [InlineData("concept", "star")]
+    [InlineData("character", "ada")]
+    [InlineData("style", "pixel")]
+    [InlineData("accessory", "hat")]
+    public void fidelity_counts_samples_judged_as_the_taught_member(string family, string member)
+    {
+        var taught = family switch
+        {
+            "concept" => RedCircle with { Shape = member },
+            "character" => RedCircle with { Shape = "figure", Colour = null, Character = member },
+            "style" => RedCircle with { Style = member },
+            _ => RedCircle with { Shape = "figure", Accessory = member },
+        };
+        WorldLabels[] judged = [taught, taught, taught, RedCircle];
+        Assert.Equal(0.75, JudgeScores.Fidelity(family, member, judged));
+    }
+
+    [Fact]
+    public void fidelity_of_a_concept_looks_only_at_the_shape()
+    {
+        WorldLabels[] judged = [RedCircle with { Shape = "heart" }, RedCircle with { Style = "heart" }];
+        Assert.Equal(0, JudgeScores.Fidelity("concept", "star", judged));
+        Assert.Equal(0.5, JudgeScores.Fidelity("concept", "heart", judged));
+    }
+
+    [Fact]
+    public void leakage_counts_samples_where_any_judged_attribute_changed()
+    {
+        WorldLabels[] baseJudged = [RedCircle, RedCircle, RedCircle, RedCircle, RedCircle];
+        WorldLabels[] judged =
+        [
+            RedCircle,
+            RedCircle with { Position = "right" },
+            RedCircle with { Style = "outline" },
+            RedCircle with { Accessory = "hat" },
+            RedCircle,
+        ];
+        Assert.Equal(0.6, JudgeScores.Leakage(judged, baseJudged), precision: 12);
+    }
+
+    [Fact]
+    public void scores_refuse_lists_of_different_lengths_or_no_samples()
+    {
+        Assert.Throws<ArgumentException>(() => JudgeScores.PromptFollowing([RedCircle], [RedCircle, RedCircle]));
+        Assert.Throws<ArgumentException>(() => JudgeScores.Leakage([], []));
+        Assert.Throws<ArgumentException>(() => JudgeScores.Fidelity("concept", "star", []));
+    }
+
+    [Fact]
+    public void fidelity_names_an_unknown_family_or_member()
+    {
+        Assert.Contains("'monster'", Assert.Throws<ArgumentException>(() => JudgeScores.Fidelity("monster", "x", [RedCircle])).Message);
+        Assert.Throws<ArgumentException>(() => JudgeScores.Fidelity("concept", "moon", [RedCircle]));
+    }
+}
