@@ -18,6 +18,7 @@ public static class LoraCli
         root.Subcommands.Add(PretrainCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(SampleCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         return root;
     }
 }

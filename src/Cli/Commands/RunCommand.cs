@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LoraNotebooks.Cli.Rendering;
 using LoraNotebooks.Dsl;
+using LoraNotebooks.Dsl.Plans;
 using LoraNotebooks.Engine.Training;
 using LoraNotebooks.Engine.World;
 
@@ -39,7 +40,7 @@ public static class RunCommand
         Action<TrainingEvent> render = json ? new JsonEventWriter(output).Write : new TerminalRenderer(output, TerminalRenderer.IsLive(output)).Write;
         try
         {
-            PlanRunner.Run(check.Plan!, render, cancel);
+            PlanRunner.Run(check.Plan!, render, cancel, Judged(check.Plan!) ? WorldEvaluation.Default() : null);
         }
         catch (TrainingDivergedException e)
         {
@@ -48,4 +49,8 @@ public static class RunCommand
         }
         return ExitCodes.Ok;
     }
+
+    /// <summary>Scripts that evaluate, or train on the world, are judged (loading the judge costs a moment, so only then).</summary>
+    private static bool Judged(ScriptPlan plan) =>
+        plan.Actions.Any(a => a is EvaluateAction) || plan.Training?.Datasets.Any(d => d.Source is WorldSource) == true;
 }

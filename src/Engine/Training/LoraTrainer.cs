@@ -39,6 +39,9 @@ public sealed class LoraTrainer
     /// <summary>The name of the adapter a run trains, as attached to the <see cref="LoraModel"/>.</summary>
     public const string AdapterName = "trained";
 
+    /// <summary>Adapter metadata naming the world member it was trained on (<c>concept/star</c>), so <c>lora eval</c> knows what to judge.</summary>
+    public const string WorldMetadataKey = "lora.world";
+
     /// <summary>Timesteps at which validation loss is measured, as fractions of the schedule.</summary>
     private static readonly double[] ValidationTimesteps = [0.1, 0.3, 0.5, 0.7, 0.9];
 
@@ -319,6 +322,8 @@ public sealed class LoraTrainer
         };
         if (trigger is not null)
             metadata["modelspec.trigger_phrase"] = trigger;
+        if (_plan.Datasets.Select(d => d.Source).OfType<WorldSource>().FirstOrDefault() is { } world)
+            metadata[WorldMetadataKey] = $"{world.Family}/{world.Member}";
         return metadata;
     }
 

@@ -13,6 +13,9 @@ namespace LoraNotebooks.Engine.Training;
 /// </summary>
 public static class PlanRunner
 {
+    /// <summary>What a run on a world dataset judges at the end when the script has no <c>evaluate</c>: 8 samples per prompt kind from seed 1.</summary>
+    public static readonly EvaluateAction DefaultEvaluation = new(Samples: 8, Seed: 1);
+
     /// <summary>Loads the base model a plan names: the built-in one, or a checkpoint saved by <see cref="IDiffusionBase.SaveWeights"/>.</summary>
     public static IDiffusionBase LoadBase(BasePlan plan, Action<TrainingEvent> emit)
     {
@@ -28,7 +31,7 @@ public static class PlanRunner
     /// <param name="plan">A plan from a script without errors.</param>
     /// <param name="onEvent">Receives every event, in order.</param>
     /// <param name="cancellationToken">Stops training within one step (after writing a checkpoint).</param>
-    /// <param name="evaluator">Scores loaded adapters for <c>evaluate</c> (the world judge), or null to report losses only.</param>
+    /// <param name="evaluator">Scores loaded adapters for <c>evaluate</c>, and a trained adapter on a world dataset at the end (the world judge); null reports losses only.</param>
     public static FinishedEvent Run(ScriptPlan plan, Action<TrainingEvent>? onEvent = null, CancellationToken cancellationToken = default,
         IAdapterEvaluator? evaluator = null)
     {
@@ -46,6 +49,7 @@ public static class PlanRunner
         var metrics = trained?.Metrics ?? new EvaluationMetrics();
         var loaded = new List<(LoraNetwork Network, double Strength)>();
         var gridIndex = 0;
+        var evaluated = false;
         foreach (var action in plan.Actions)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -88,17 +92,29 @@ public static class PlanRunner
                     emit(new InspectEvent(AdapterReport.Read(inspect.AdapterPath)));
                     break;
                 case EvaluateAction evaluate:
-                    var scored = evaluator?.Evaluate(model, InUse(loaded, trained), plan.Training, evaluate) ?? new EvaluationMetrics();
-                    metrics = scored with { TrainLoss = metrics.TrainLoss, ValidationLoss = metrics.ValidationLoss };
+                    metrics = Evaluate(evaluator, model, InUse(loaded, trained), plan.Training, evaluate, metrics);
+                    evaluated = true;
                     emit(new EvaluationEvent(metrics));
                     break;
                 default:
                     throw new ArgumentException($"unknown action {action.GetType().Name}");
             }
         }
+        if (!evaluated && evaluator is not null && trained is not null && plan.Training!.Datasets.Any(d => d.Source is WorldSource))
+        {
+            metrics = Evaluate(evaluator, model, [(trained.Network, 1.0)], plan.Training, DefaultEvaluation, metrics);
+            emit(new EvaluationEvent(metrics));
+        }
         var finished = new FinishedEvent(trained?.AdapterPath, trained?.Trigger, trained?.Steps ?? 0, clock.Elapsed, metrics);
         emit(finished);
         return finished;
+    }
+
+    private static EvaluationMetrics Evaluate(IAdapterEvaluator? evaluator, IDiffusionBase model, IReadOnlyList<(LoraNetwork, double)> adapters,
+        TrainingPlan? training, EvaluateAction action, EvaluationMetrics losses)
+    {
+        var scored = evaluator?.Evaluate(model, adapters, training, action) ?? new EvaluationMetrics();
+        return scored with { TrainLoss = losses.TrainLoss, ValidationLoss = losses.ValidationLoss };
     }
 
     private static LoraNetwork Load(LoraModel lora, string path, TrainingResult? trained, int index)
@@ -131,11 +147,4 @@ public static class PlanRunner
         var stem = trained is null ? "grid" : Path.GetFileNameWithoutExtension(trained.AdapterPath) + "-grid";
         return Path.Combine(folder, $"{stem}{index}{suffix}.png");
     }
-}
-
-/// <summary>Scores adapters for an <c>evaluate</c> action (the world judge implements it).</summary>
-public interface IAdapterEvaluator
-{
-    /// <summary>Fidelity, leakage and prompt following of <paramref name="model"/> with <paramref name="adapters"/> at their strengths.</summary>
-    EvaluationMetrics Evaluate(IDiffusionBase model, IReadOnlyList<(LoraNetwork Network, double Strength)> adapters, TrainingPlan? training, EvaluateAction action);
 }
