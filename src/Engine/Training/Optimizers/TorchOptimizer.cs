@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace LoraNotebooks.Engine.Training.Optimizers;
 
 /// <summary>
-/// TorchSharp's AdamW or SGD (momentum, Nesterov) behind <see cref="TrainingOptimizer"/>. The
-/// state is TorchSharp's own serialisation, stored in the checkpoint as one byte tensor.
+/// TorchSharp's AdamW behind <see cref="TrainingOptimizer"/>. The state is TorchSharp's own
+/// serialisation, stored in the checkpoint as one byte tensor.
 /// </summary>
 internal sealed class TorchOptimizer : TrainingOptimizer
 {
@@ -25,11 +25,6 @@ internal sealed class TorchOptimizer : TrainingOptimizer
         optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, g.LearningRate, plan.Beta1, plan.Beta2, plan.Epsilon, plan.WeightDecay)).ToList(),
             groups[0].LearningRate, plan.Beta1, plan.Beta2, plan.Epsilon, plan.WeightDecay),
         "AdamW");
-
-    public static TorchOptimizer Sgd(IReadOnlyList<ParameterGroup> groups, SgdOptimizer plan) => new(groups,
-        optim.SGD(groups.Select(g => new SGD.ParamGroup(g.Parameters, g.LearningRate, plan.Momentum, 0, plan.WeightDecay, plan.Nesterov)).ToList(),
-            groups[0].LearningRate, plan.Momentum, 0, plan.WeightDecay, plan.Nesterov),
-        plan.Nesterov ? "SGDNesterov" : "SGD");
 
     public override void Step(double factor)
     {

@@ -12,8 +12,8 @@ public sealed record ParameterGroup(string Name, IReadOnlyList<Parameter> Parame
 
 /// <summary>
 /// An optimizer over parameter groups whose whole state can be written into a checkpoint and read
-/// back, so a resumed run continues bit for bit. AdamW and SGD wrap TorchSharp's; Lion and Prodigy
-/// are written here because TorchSharp 0.107 has neither.
+/// back, so a resumed run continues bit for bit. AdamW wraps TorchSharp's; SGD, Lion and Prodigy are
+/// written here (TorchSharp 0.107 has no Lion or Prodigy, and its SGD state did not resume exactly).
 /// </summary>
 public abstract class TrainingOptimizer : IDisposable
 {
@@ -34,7 +34,7 @@ public abstract class TrainingOptimizer : IDisposable
     public static TrainingOptimizer Create(OptimizerPlan plan, IReadOnlyList<ParameterGroup> groups) => plan switch
     {
         AdamWOptimizer a => TorchOptimizer.AdamW(groups, a),
-        SgdOptimizer s => TorchOptimizer.Sgd(groups, s),
+        SgdOptimizer s => new Sgd(groups, s),
         LionOptimizer l => new Lion(groups, l),
         ProdigyOptimizer p => new Prodigy(groups, p),
         _ => throw new ArgumentException($"unknown optimizer {plan.GetType().Name}"),
