@@ -17,6 +17,9 @@ public static class LoraCli
         root.Subcommands.Add(WorldCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(PretrainCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(SampleCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(NotebookCommand.Create());
         root.Subcommands.Add(JupyterCommand.Create());
         return root;

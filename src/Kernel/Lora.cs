@@ -51,7 +51,7 @@ public static class Lora
     {
         if (checkedScript.Plan is not { } plan)
             throw new LoraScriptException(checkedScript);
-        var run = InterimScriptRunner.Run(plan, observer, cancellationToken);
+        var run = ScriptRunner.Run(plan, observer, cancellationToken);
         lock (gate) runs.Add(run);
         return run;
     }

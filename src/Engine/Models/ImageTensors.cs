@@ -6,18 +6,21 @@ namespace LoraNotebooks.Engine.Models;
 public static class ImageTensors
 {
     /// <summary>A batch [B, 3, size, size] in [0, 1] from RGB byte arrays of size·size·3 bytes each.</summary>
-    public static Tensor FromRgb(IReadOnlyList<byte[]> images, int size)
+    public static Tensor FromRgb(IReadOnlyList<byte[]> images, int size) => FromRgb(images, size, size);
+
+    /// <summary>A batch [B, 3, height, width] in [0, 1] from RGB byte arrays of width·height·3 bytes each.</summary>
+    public static Tensor FromRgb(IReadOnlyList<byte[]> images, int width, int height)
     {
-        var pixels = size * size * 3;
+        var pixels = width * height * 3;
         var all = new byte[images.Count * pixels];
         for (var i = 0; i < images.Count; i++)
         {
             if (images[i].Length != pixels)
-                throw new ArgumentException($"image {i} has {images[i].Length} bytes; a {size}×{size} RGB image has {pixels}");
+                throw new ArgumentException($"image {i} has {images[i].Length} bytes; a {width}×{height} RGB image has {pixels}");
             images[i].CopyTo(all, i * pixels);
         }
         using var scope = NewDisposeScope();
-        var bytes = tensor(all, [images.Count, size, size, 3]);
+        var bytes = tensor(all, [images.Count, height, width, 3]);
         return (bytes.permute(0, 3, 1, 2).to(float32) / 255f).contiguous().MoveToOuterDisposeScope();
     }
 

@@ -11,7 +11,7 @@ namespace LoraNotebooks.Engine.Models;
 /// (<c>unet.</c>, <c>lora_unet</c>) with the <see cref="DdpmSchedule"/> they were trained for.
 /// Images are tensors [B, 3, H, W] in [0, 1] at the API; the model works in [−1, 1].
 /// </summary>
-public sealed class TinyDiffusionModel : nn.Module
+public sealed class TinyDiffusionModel : nn.Module, IDiffusionBase
 {
     private readonly TextEncoder text_encoder;
     private readonly UNet2DConditionModel unet;
@@ -46,6 +46,20 @@ public sealed class TinyDiffusionModel : nn.Module
     /// <summary>The parts LoRA adapters attach to: the UNet (<c>lora_unet</c>) and the text encoder (<c>lora_te</c>).</summary>
     public ModelPart[] Parts => [new ModelPart(ModelPart.UNet, unet), new ModelPart(ModelPart.TextEncoder, text_encoder)];
 
+    IReadOnlyList<ModelPart> IDiffusionBase.Parts => Parts;
+
+    /// <inheritdoc/>
+    public int Resolution => Config.Unet.SampleSize;
+
+    /// <inheritdoc/>
+    public int TrainTimesteps => Schedule.NumTrainTimesteps;
+
+    /// <inheritdoc/>
+    public void CastWeights(ScalarType dtype) => this.to(dtype);
+
+    /// <inheritdoc/>
+    public void SaveWeights(string path, IReadOnlyDictionary<string, string>? metadata = null) => BuiltInBase.Save(this, path, metadata);
+
     /// <summary>The device of the weights.</summary>
     public Device Device => unet.parameters().First().device;
 
@@ -56,8 +70,18 @@ public sealed class TinyDiffusionModel : nn.Module
         return text_encoder.call(Tokenizer.Encode(captions, Device)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The UNet's raw prediction (ε or v) for noisy samples in [−1, 1].</summary>
-    public Tensor Predict(Tensor sample, Tensor timesteps, Tensor context) => unet.Forward(sample, timesteps, context);
+    /// <summary>
+    /// The UNet's raw prediction (ε or v) for noisy samples in [−1, 1], in the sample's dtype. When the
+    /// weights were cast (bf16 training), inputs are cast to the weights' dtype and the prediction back.
+    /// </summary>
+    public Tensor Predict(Tensor sample, Tensor timesteps, Tensor context)
+    {
+        var dtype = unet.parameters().First().dtype;
+        if (dtype == sample.dtype)
+            return unet.Forward(sample, timesteps, context.to(dtype));
+        using var scope = NewDisposeScope();
+        return unet.Forward(sample.to(dtype), timesteps, context.to(dtype)).to(sample.dtype).MoveToOuterDisposeScope();
+    }
 
     /// <summary>
     /// Classifier-free guidance: <c>uncond + guidance · (cond − uncond)</c>, both predictions in one
@@ -75,10 +99,11 @@ public sealed class TinyDiffusionModel : nn.Module
 
     /// <summary>
     /// The denoising loss on clean <paramref name="images"/> [B, 3, H, W] in [0, 1] with their
-    /// captions: MSE between the prediction and its target at uniformly drawn timesteps, optionally
-    /// min-SNR weighted. Noise and timesteps come from <paramref name="generator"/>.
+    /// captions: MSE between the prediction and its target at uniformly drawn timesteps (or the given
+    /// <paramref name="timesteps"/> [B]), optionally min-SNR weighted. Noise and timesteps come from
+    /// <paramref name="generator"/>.
     /// </summary>
-    public Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null)
+    public Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null)
     {
         options ??= new DiffusionLossOptions();
         using var scope = NewDisposeScope();
@@ -88,7 +113,7 @@ public sealed class TinyDiffusionModel : nn.Module
         var noise = randn(original.shape, generator: generator).to(device);
         if (options.NoiseOffset != 0)
             noise = noise + options.NoiseOffset * randn([batch, original.shape[1], 1, 1], generator: generator).to(device);
-        var timesteps = randint(0, Schedule.NumTrainTimesteps, [batch], dtype: int64, generator: generator).to(device);
+        timesteps = timesteps?.to(int64).to(device) ?? randint(0, Schedule.NumTrainTimesteps, [batch], dtype: int64, generator: generator).to(device);
         var noisy = Schedule.AddNoise(original, noise, timesteps);
         var prediction = Predict(noisy, timesteps, EncodeText(captions));
         var perImage = (prediction - Schedule.Target(original, noise, timesteps)).square().mean([1, 2, 3]);

@@ -1,64 +1,345 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Engine.Adapters;
+using LoraNotebooks.Engine.Data;
 using LoraNotebooks.Engine.Lora;
 using LoraNotebooks.Engine.Models;
+using LoraNotebooks.Engine.Training.Optimizers;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LoraNotebooks.Engine.Training;
 
+/// <summary>What a finished training run produced.</summary>
+/// <param name="AdapterPath">The adapter file written (kohya layout).</param>
+/// <param name="Network">The trained adapter, still attached to the model.</param>
+/// <param name="Trigger">The first dataset's trigger word, or null.</param>
+/// <param name="Steps">Optimizer steps trained in all (including those before a resume).</param>
+/// <param name="Metrics">Final smoothed training loss and validation loss.</param>
+public sealed record TrainingResult(string AdapterPath, LoraNetwork Network, string? Trigger, int Steps, EvaluationMetrics Metrics);
+
 /// <summary>
-/// Trains one LoRA adapter on a <see cref="TinyDiffusionModel"/> from captioned pictures: the
-/// denoising loss, AdamW over the adapter's parameters only, a dispose scope per step, and a
-/// cancellation check before every step. The base weights never change.
+/// Executes a <see cref="TrainingPlan"/>: loads the data, attaches a fresh adapter named
+/// <see cref="AdapterName"/> to the model, and trains it step by step, reporting
+/// <see cref="TrainingEvent"/>s as it goes: previews, validation loss and checkpoints at their intervals,
+/// the adapter file at the end. Only adapter parameters train; the base weights never change.
 /// </summary>
-public static class LoraTrainer
+/// <remarks>
+/// A step is <c>grad_accumulation</c> micro-batches of <c>batch</c> images, each under its own dispose
+/// scope. Every random draw is seeded by (seed, position) (<see cref="StepSeeds"/>), so the same plan on
+/// the same machine writes the same adapter bytes, and a run resumed from a checkpoint writes the same
+/// bytes as one that was never stopped. Cancellation is checked before every step: the run then writes
+/// a checkpoint of the completed steps and throws <see cref="OperationCanceledException"/>.
+/// </remarks>
+public sealed class LoraTrainer
 {
-    /// <summary>
-    /// Attaches a fresh adapter named <paramref name="name"/> to <paramref name="lora"/> and trains it
-    /// on <paramref name="data"/>. <paramref name="onStep"/> sees every step. Returns the trained adapter.
-    /// </summary>
-    /// <exception cref="TrainingDivergedException">The loss was not finite.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled; the adapter holds the last completed step.</exception>
-    public static LoraNetwork Train(TinyDiffusionModel model, LoraModel lora, string name, IReadOnlyList<CaptionedImage> data,
-        LoraTrainingOptions options, Action<TrainingStep>? onStep = null, CancellationToken cancellationToken = default)
+    /// <summary>The name of the adapter a run trains, as attached to the <see cref="LoraModel"/>.</summary>
+    public const string AdapterName = "trained";
+
+    /// <summary>Adapter metadata naming the world member it was trained on (<c>concept/star</c>), so <c>lora eval</c> knows what to judge.</summary>
+    public const string WorldMetadataKey = "lora.world";
+
+    /// <summary>Timesteps at which validation loss is measured, as fractions of the schedule.</summary>
+    private static readonly double[] ValidationTimesteps = [0.1, 0.3, 0.5, 0.7, 0.9];
+
+    private readonly IDiffusionBase _model;
+    private readonly LoraModel _lora;
+    private readonly TrainingPlan _plan;
+
+    /// <summary>A run of <paramref name="plan"/> on <paramref name="model"/>, whose adapters <paramref name="lora"/> holds.</summary>
+    public LoraTrainer(IDiffusionBase model, LoraModel lora, TrainingPlan plan)
     {
-        options.Validate();
-        if (data.Count == 0)
-            throw new ArgumentException("the dataset has no images");
-        var generator = new Generator((ulong)options.Seed);
-        var network = lora.Add(new LoraNetwork(name, LoraTarget.Find(lora.Parts, options.Lora), options.Lora, generator));
-        using var optimizer = optim.AdamW(network.parameters(), options.LearningRate);
-        var size = model.Config.Unet.SampleSize;
-        lora.Train(true);
+        _model = model;
+        _lora = lora;
+        _plan = plan;
+    }
+
+    /// <summary>Where checkpoints go: <c>OUTPUT-STEM.checkpoints/</c> beside the adapter.</summary>
+    public static string CheckpointDirectory(TrainPlan train) => Path.ChangeExtension(train.OutputPath, ".checkpoints");
+
+    /// <summary>Where preview grids go: <c>OUTPUT-STEM.samples/</c> beside the adapter.</summary>
+    public static string SampleDirectory(TrainPlan train) => Path.ChangeExtension(train.OutputPath, ".samples");
+
+    /// <summary>Trains to the plan's last step (continuing from its resume checkpoint, if any) and writes the adapter.</summary>
+    /// <exception cref="TrainingDivergedException">The loss was NaN or infinite; the message names the step.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; a checkpoint of the completed steps was written first.</exception>
+    /// <exception cref="InvalidDataException">A dataset has no usable image, or an unreadable one with fail_on_bad_images.</exception>
+    public TrainingResult Run(Action<TrainingEvent>? onEvent = null, CancellationToken cancellationToken = default)
+    {
+        var emit = onEvent ?? (_ => { });
+        var train = _plan.Train;
+        var data = TrainingData.Load(_plan, _model.Resolution);
+        if (data.Skipped.Count > 0)
+            emit(new WarningEvent($"skipped {data.Skipped.Count} unreadable image(s): {string.Join("; ", data.Skipped.Select(TrainingData.Describe))}"));
+        var order = new BatchOrder(data.Datasets, train.Batch, train.Seed);
+        if (order.Buckets.Count > 1)
+            emit(new WarningEvent($"images of several shapes train in {order.Buckets.Count} aspect buckets: {string.Join(", ", order.Buckets.Select(b => $"{b.Bucket} ({b.Images})"))}"));
+
+        if (train.Precision == Precision.Bf16)
+            _model.CastWeights(bfloat16);
+        var options = PlanTargets.Options(_plan.Lora);
+        LoraNetwork network;
+        manual_seed(StepSeeds.Mix(train.Seed, 0)); // layer construction draws from the global generator before initialisation
+        using (var init = new Generator((ulong)StepSeeds.Mix(train.Seed, 0)))
+            network = _lora.Add(new LoraNetwork(AdapterName, PlanTargets.Find(_model.Parts, _plan.Lora), options, init));
+        using var optimizer = TrainingOptimizer.Create(train.Optimizer, Groups(network, train));
+        var schedule = LearningRateSchedule.From(train);
+        var fingerprint = Fingerprint(_plan);
+        var checkpoints = CheckpointDirectory(train);
+
+        var start = 0;
         double? smoothed = null;
+        if (train.ResumePath is { } resume)
+        {
+            var checkpoint = TrainingCheckpoint.Restore(TrainingCheckpoint.Resolve(resume), network, optimizer);
+            if (checkpoint.Fingerprint != fingerprint)
+                emit(new WarningEvent($"checkpoint '{checkpoint.Path}' was written with other settings; the result will differ from an uninterrupted run"));
+            (start, smoothed) = (checkpoint.Step, checkpoint.SmoothedLoss);
+        }
+
+        var parameters = network.parameters().ToList();
+        var lossOptions = new DiffusionLossOptions(train.MinSnrGamma, train.NoiseOffset);
         var clock = Stopwatch.StartNew();
+        var epochLosses = new List<double>();
+        int? lastCheckpoint = null, lastSample = null, lastValidation = null;
+        double? validationLoss = null;
+        var validateEvery = _plan.Sample?.EverySteps ?? train.StepsPerEpoch;
+        _lora.Train(true);
         try
         {
-            for (var step = 1; step <= options.Steps; step++)
+            for (var step = start + 1; step <= train.TotalSteps; step++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var picks = randint(0, data.Count, [options.Batch], dtype: int64, generator: generator).data<long>().ToArray();
-                var images = ImageTensors.FromRgb(picks.Select(i => data[(int)i].Rgb).ToList(), size);
-                var captions = picks.Select(i => data[(int)i].Caption).ToList();
-                optimizer.zero_grad();
-                var loss = model.Loss(images, captions, generator, options.Loss);
-                var value = loss.item<float>();
-                if (!float.IsFinite(value))
-                    throw new TrainingDivergedException(step, value);
-                loss.backward();
-                optimizer.step();
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    emit(SaveCheckpoint(checkpoints, network, optimizer, step - 1, smoothed, fingerprint));
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+                var factor = schedule.Factor(step);
+                var loss = TrainStep(step, order, optimizer, parameters, factor, lossOptions);
+                smoothed = smoothed is { } s ? 0.9 * s + 0.1 * loss : loss;
+                epochLosses.Add(loss);
 
-                smoothed = smoothed is { } s ? 0.9 * s + 0.1 * value : value;
-                var perStep = clock.Elapsed / step;
-                onStep?.Invoke(new TrainingStep(step, options.Steps, value, smoothed.Value, options.LearningRate,
-                    options.Batch / perStep.TotalSeconds, perStep * (options.Steps - step)));
+                var done = step - start;
+                var perStep = clock.Elapsed / done;
+                emit(new StepEvent(step, train.TotalSteps, (step - 1) / train.StepsPerEpoch + 1, loss, smoothed.Value,
+                    train.LearningRate * factor, done * train.Batch * train.GradAccumulation / clock.Elapsed.TotalSeconds,
+                    perStep * (train.TotalSteps - step)));
+                if (step % train.StepsPerEpoch == 0)
+                {
+                    emit(new EpochEvent(step / train.StepsPerEpoch, step, epochLosses.Average()));
+                    epochLosses.Clear();
+                }
+                if (train.CheckpointEverySteps is { } every && step % every == 0)
+                {
+                    emit(SaveCheckpoint(checkpoints, network, optimizer, step, smoothed, fingerprint));
+                    lastCheckpoint = step;
+                }
+                if (_plan.Sample is { } sample && step % sample.EverySteps == 0)
+                {
+                    emit(Preview(network, sample, step));
+                    lastSample = step;
+                }
+                if (data.Validation.Count > 0 && step % validateEvery == 0)
+                {
+                    validationLoss = Validate(data.Validation, train.Seed);
+                    emit(new ValidationEvent(step, validationLoss.Value, data.Validation.Count));
+                    lastValidation = step;
+                }
+            }
+
+            var last = Math.Max(start, train.TotalSteps);
+            if (train.CheckpointEverySteps is not null && lastCheckpoint != last)
+                emit(SaveCheckpoint(checkpoints, network, optimizer, last, smoothed, fingerprint));
+            if (_plan.Sample is { } finalSample && lastSample != last)
+                emit(Preview(network, finalSample, last));
+            if (data.Validation.Count > 0 && lastValidation != last)
+            {
+                validationLoss = Validate(data.Validation, train.Seed);
+                emit(new ValidationEvent(last, validationLoss.Value, data.Validation.Count));
             }
         }
         finally
         {
-            lora.Train(false);
+            _lora.Train(false);
         }
-        return network;
+
+        AdapterFile.Save(network, train.OutputPath, metadata: Metadata(data, optimizer.Name));
+        var trigger = _plan.Datasets.Select(d => d.Trigger).FirstOrDefault(t => t is not null);
+        return new TrainingResult(Path.GetFullPath(train.OutputPath), network, trigger, train.TotalSteps,
+            new EvaluationMetrics(TrainLoss: smoothed, ValidationLoss: validationLoss));
+    }
+
+    /// <summary>One optimizer step: the micro-batches' losses averaged into the gradient, clipped, applied. Returns the mean loss.</summary>
+    private double TrainStep(int step, BatchOrder order, TrainingOptimizer optimizer, IReadOnlyList<TorchSharp.Modules.Parameter> parameters,
+        double factor, DiffusionLossOptions lossOptions)
+    {
+        var train = _plan.Train;
+        using var scope = NewDisposeScope();
+        optimizer.ZeroGrad();
+        var total = 0.0;
+        for (var j = 0; j < train.GradAccumulation; j++)
+        {
+            long microBatch = (long)(step - 1) * train.GradAccumulation + j;
+            var (images, captions) = Batch(order.Get(microBatch), microBatch);
+            using var noise = new Generator((ulong)StepSeeds.Mix(train.Seed, 3, microBatch));
+            // Adapter dropout (and any op without a generator argument) draws from torch's global generator: seed it per micro-batch too.
+            manual_seed(StepSeeds.Mix(train.Seed, 4, microBatch));
+            var loss = _model.Loss(images, captions, noise, lossOptions);
+            var value = loss.item<float>();
+            if (!float.IsFinite(value))
+                throw new TrainingDivergedException(step, value);
+            (loss / train.GradAccumulation).backward();
+            total += value;
+        }
+        if (train.MaxGradNorm is { } maxNorm && maxNorm > 0)
+            nn.utils.clip_grad_norm_(parameters, maxNorm);
+        optimizer.Step(factor);
+        return total / train.GradAccumulation;
+    }
+
+    /// <summary>Images [B, 3, H, W] (flipped at random where the dataset says so) and the captions for this micro-batch.</summary>
+    private (Tensor Images, List<string> Captions) Batch(IReadOnlyList<BatchItem> items, long microBatch)
+    {
+        using var scope = NewDisposeScope();
+        var bucket = items[0].Image.Bucket;
+        var images = ImageTensors.FromRgb([.. items.Select(i => i.Image.Rgb)], bucket.Width, bucket.Height);
+        var captions = new List<string>();
+        var flips = new List<long>();
+        for (var k = 0; k < items.Count; k++)
+        {
+            var dataset = items[k].Dataset.Plan;
+            var random = StepSeeds.Random(_plan.Train.Seed, 2, microBatch, k);
+            if (dataset.Flip && random.Next(2) == 1)
+                flips.Add(k);
+            captions.Add(CaptionProcessor.ForStep(items[k].Image.Caption, dataset.CaptionShuffle?.KeepTokens, dataset.CaptionDropout, random));
+        }
+        if (flips.Count > 0)
+        {
+            var index = tensor(flips.ToArray());
+            images = images.index_copy(0, index, images.index_select(0, index).flip(3));
+        }
+        return (images.MoveToOuterDisposeScope(), captions);
+    }
+
+    /// <summary>Mean loss over the held-out images at fixed timesteps and fixed noise, without adapter dropout.</summary>
+    private double Validate(IReadOnlyList<TrainingImage> images, long seed)
+    {
+        _lora.Train(false);
+        try
+        {
+            using var _ = no_grad();
+            var total = 0.0;
+            var count = 0;
+            foreach (var group in images.GroupBy(i => i.Bucket))
+            {
+                foreach (var fraction in ValidationTimesteps)
+                {
+                    using var scope = NewDisposeScope();
+                    var batch = group.ToList();
+                    using var noise = new Generator((ulong)StepSeeds.Mix(seed, 5, (long)(fraction * 1000)));
+                    var timesteps = full([batch.Count], (long)(fraction * (_model.TrainTimesteps - 1)), dtype: int64);
+                    var loss = _model.Loss(ImageTensors.FromRgb([.. batch.Select(i => i.Rgb)], group.Key.Width, group.Key.Height),
+                        [.. batch.Select(i => i.Caption)], noise, new DiffusionLossOptions(), timesteps);
+                    total += loss.item<float>() * batch.Count;
+                    count += batch.Count;
+                }
+            }
+            return total / count;
+        }
+        finally
+        {
+            _lora.Train(true);
+        }
+    }
+
+    private SampleGridEvent Preview(LoraNetwork network, SamplePlan sample, int step)
+    {
+        _lora.Train(false);
+        try
+        {
+            var path = Path.Combine(SampleDirectory(_plan.Train), $"step-{step:D6}.png");
+            return PreviewGrid.Draw(_model, [(network, 1.0)], sample.Prompts, sample.Strengths, sample.Sampler, path, step);
+        }
+        finally
+        {
+            _lora.Train(true);
+        }
+    }
+
+    private CheckpointEvent SaveCheckpoint(string directory, LoraNetwork network, TrainingOptimizer optimizer, int step, double? smoothed, string fingerprint)
+    {
+        var path = TrainingCheckpoint.FileFor(directory, step);
+        TrainingCheckpoint.Save(path, network, optimizer, step, smoothed, fingerprint, new Dictionary<string, string>
+        {
+            ["lora.checkpoint.micro_batches_done"] = ((long)step * _plan.Train.GradAccumulation).ToString(CultureInfo.InvariantCulture),
+            ["lora.checkpoint.optimizer"] = optimizer.Name,
+        });
+        return new CheckpointEvent(Path.GetFullPath(path), step);
+    }
+
+    /// <summary>The U-Net adapters at the plan's learning rate; text-encoder adapters (if any) at theirs.</summary>
+    private static List<ParameterGroup> Groups(LoraNetwork network, TrainPlan train)
+    {
+        var groups = new List<ParameterGroup>();
+        foreach (var (prefix, name, rate) in new[] { (ModelPart.UNet, "unet", train.LearningRate), (ModelPart.TextEncoder, "text_encoder", train.TextEncoderLearningRate) })
+        {
+            var parameters = network.Targets.Where(t => t.Part.Prefix == prefix).SelectMany(t => network.Layers[t.Name].parameters()).ToList();
+            if (parameters.Count > 0)
+                groups.Add(new ParameterGroup(name, parameters, rate));
+        }
+        return groups;
+    }
+
+    /// <summary>kohya's <c>ss_*</c> and SAI <c>modelspec.*</c> keys; nothing time-dependent, so equal runs write equal bytes.</summary>
+    private Dictionary<string, string> Metadata(TrainingData data, string optimizer)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var train = _plan.Train;
+        var trigger = _plan.Datasets.Select(d => d.Trigger).FirstOrDefault(t => t is not null);
+        var metadata = new Dictionary<string, string>
+        {
+            ["ss_learning_rate"] = train.LearningRate.ToString("R", inv),
+            ["ss_text_encoder_lr"] = train.TextEncoderLearningRate.ToString("R", inv),
+            ["ss_optimizer"] = optimizer,
+            ["ss_lr_scheduler"] = train.Schedule.Kind.ToString().ToLowerInvariant(),
+            ["ss_lr_warmup_steps"] = train.WarmupSteps.ToString(inv),
+            ["ss_resolution"] = $"({_model.Resolution}, {_model.Resolution})",
+            ["ss_num_train_images"] = data.Datasets.Sum(d => d.Train.Count * d.Plan.Repeats).ToString(inv),
+            ["ss_batch_size_per_device"] = train.Batch.ToString(inv),
+            ["ss_gradient_accumulation_steps"] = train.GradAccumulation.ToString(inv),
+            ["ss_seed"] = train.Seed.ToString(inv),
+            ["ss_steps"] = train.TotalSteps.ToString(inv),
+            ["ss_epoch"] = ((train.TotalSteps + train.StepsPerEpoch - 1) / train.StepsPerEpoch).ToString(inv),
+            ["ss_min_snr_gamma"] = train.MinSnrGamma?.ToString("R", inv) ?? "None",
+            ["ss_noise_offset"] = train.NoiseOffset.ToString("R", inv),
+            ["ss_mixed_precision"] = train.Precision.ToString().ToLowerInvariant(),
+            ["ss_base_model_version"] = "loranotebooks_tiny",
+            ["modelspec.architecture"] = "loranotebooks-tiny/lora",
+            ["modelspec.title"] = Path.GetFileNameWithoutExtension(train.OutputPath),
+        };
+        if (trigger is not null)
+            metadata["modelspec.trigger_phrase"] = trigger;
+        if (_plan.Datasets.Select(d => d.Source).OfType<WorldSource>().FirstOrDefault() is { } world)
+            metadata[WorldMetadataKey] = $"{world.Family}/{world.Member}";
+        return metadata;
+    }
+
+    /// <summary>A hash of everything that shapes the trained bytes (not output, resume or sampling settings).</summary>
+    private static string Fingerprint(TrainingPlan plan)
+    {
+        var essential = plan with { Train = plan.Train with { OutputPath = "", ResumePath = null, CheckpointEverySteps = null }, Sample = null };
+        var culture = CultureInfo.CurrentCulture;
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        try
+        {
+            return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(essential.ToString())))[..16];
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = culture;
+        }
     }
 }

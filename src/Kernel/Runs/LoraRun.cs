@@ -28,7 +28,8 @@ public sealed record LoraRun(
     int TotalSteps,
     bool Cancelled,
     string? CheckpointPath,
-    TimeSpan Duration)
+    TimeSpan Duration,
+    Engine.Training.EvaluationMetrics? Metrics = null)
 {
     /// <summary>The last step's loss, or null when nothing trained.</summary>
     public double? FinalLoss => Steps.Count == 0 ? null : Steps[^1].Loss;

@@ -1,0 +1,62 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Engine.Adapters;
+using LoraNotebooks.Engine.Lora;
+using LoraNotebooks.Engine.Training;
+
+namespace LoraNotebooks.Cli.Commands;
+
+/// <summary>
+/// <c>lora eval [--adapter FILE [--trigger WORD] [--world FAMILY/MEMBER]] [--samples 8] [--seed 1] [--json]</c>:
+/// judged scores on the built-in world. Without an adapter: the base's <c>prompt_following</c> over held-in
+/// prompts; with one: also <c>fidelity</c> and <c>leakage</c>, for the member and trigger the adapter's
+/// metadata names (or the options give).
+/// </summary>
+public static class EvalCommand
+{
+    /// <summary>Builds the command.</summary>
+    public static Command Create()
+    {
+        var adapter = new Option<string?>("--adapter") { Description = "An adapter file to score." };
+        var trigger = new Option<string?>("--trigger") { Description = "The trigger word (default: the adapter's modelspec.trigger_phrase)." };
+        var world = new Option<string?>("--world") { Description = "What it was taught, as FAMILY/MEMBER, e.g. concept/star (default: the adapter's lora.world)." };
+        var samples = new Option<int>("--samples") { Description = "Samples per kind of prompt.", DefaultValueFactory = _ => 8 };
+        var seed = new Option<int>("--seed") { Description = "The first seed.", DefaultValueFactory = _ => 1 };
+        var baseModel = new Option<string?>("--base") { Description = "A base-model checkpoint (default: the built-in base)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var command = new Command("eval", "Score the base model, or an adapter on it, with the world judge.") { adapter, trigger, world, samples, seed, baseModel, json };
+        command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, _) =>
+        {
+            if (parse.GetValue(samples) < 1)
+                throw new ArgumentException($"--samples must be at least 1, not {parse.GetValue(samples)}");
+            var error = parse.InvocationConfiguration.Error;
+            var evaluation = WorldEvaluation.Default();
+            using var model = PlanRunner.LoadBase(new BasePlan(parse.GetValue(baseModel) is { } b ? Path.GetFullPath(b) : null), e => error.WriteLine($"warning: {((WarningEvent)e).Message}"));
+            var scores = new Dictionary<string, double>
+            {
+                ["prompt_following"] = evaluation.PromptFollowing(model, parse.GetValue(samples), parse.GetValue(seed)),
+            };
+            if (parse.GetValue(adapter) is { } path)
+            {
+                var metadata = AdapterReport.Read(path).Metadata;
+                var taught = parse.GetValue(world) ?? metadata.GetValueOrDefault(LoraTrainer.WorldMetadataKey)
+                    ?? throw new ArgumentException($"'{path}' does not say which world member it was trained on; give --world FAMILY/MEMBER (e.g. concept/star)");
+                if (taught.Split('/') is not [var family, var member])
+                    throw new ArgumentException($"--world expects FAMILY/MEMBER (e.g. concept/star), not '{taught}'");
+                using var lora = new LoraModel([.. model.Parts]);
+                var network = lora.Add(AdapterFile.Load(path, lora.Parts, "adapter"));
+                var (fidelity, leakage) = evaluation.FidelityAndLeakage(model, [(network, 1.0)], family, member,
+                    parse.GetValue(trigger) ?? metadata.GetValueOrDefault("modelspec.trigger_phrase"), parse.GetValue(samples), parse.GetValue(seed));
+                scores["fidelity"] = fidelity;
+                scores["leakage"] = leakage;
+            }
+            output.WriteLine(parse.GetValue(json)
+                ? JsonSerializer.Serialize(scores, CommandRunner.Json)
+                : string.Join("\n", scores.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key,-17} {s.Value:0.000}"))));
+            return Task.FromResult(ExitCodes.Ok);
+        }, token));
+        return command;
+    }
+}

@@ -1,0 +1,86 @@
+using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Engine.World;
+
+namespace LoraNotebooks.Engine.Data;
+
+/// <summary>One dataset, loaded: the images that train and those held out for validation.</summary>
+/// <param name="Plan">The dataset as the script described it.</param>
+/// <param name="Train">Images that train, each appearing <see cref="DatasetPlan.Repeats"/> times per epoch.</param>
+/// <param name="Validation">Held-out images, never trained on.</param>
+public sealed record LoadedDataset(DatasetPlan Plan, IReadOnlyList<TrainingImage> Train, IReadOnlyList<TrainingImage> Validation);
+
+/// <summary>
+/// Every dataset of a training plan, in memory: folders decoded into aspect buckets (unreadable
+/// files skipped and listed, or fatal with <c>fail_on_bad_images</c>), world members drawn by the
+/// generator without touching the disk, triggers put into captions, and a seeded validation split.
+/// </summary>
+public sealed class TrainingData
+{
+    /// <summary>World datasets are drawn with this generator seed, so they do not change with the training seed.</summary>
+    public const int WorldSeed = 0;
+
+    private TrainingData(IReadOnlyList<LoadedDataset> datasets, IReadOnlyList<SkippedFile> skipped)
+    {
+        Datasets = datasets;
+        Skipped = skipped;
+    }
+
+    /// <summary>The datasets in script order.</summary>
+    public IReadOnlyList<LoadedDataset> Datasets { get; }
+
+    /// <summary>Files that could not be read, with the reason.</summary>
+    public IReadOnlyList<SkippedFile> Skipped { get; }
+
+    /// <summary>All held-out images.</summary>
+    public IReadOnlyList<TrainingImage> Validation => [.. Datasets.SelectMany(d => d.Validation)];
+
+    /// <summary>
+    /// Loads every dataset of <paramref name="plan"/>; <paramref name="baseResolution"/> is used where a
+    /// dataset gives none. <paramref name="seed"/> picks the held-out images.
+    /// </summary>
+    /// <exception cref="InvalidDataException">An unreadable image with <c>fail_on_bad_images</c>, or a dataset with no usable image.</exception>
+    public static TrainingData Load(TrainingPlan plan, int baseResolution)
+    {
+        var datasets = new List<LoadedDataset>();
+        var skipped = new List<SkippedFile>();
+        foreach (var dataset in plan.Datasets)
+        {
+            var resolution = dataset.Resolution ?? baseResolution;
+            IReadOnlyList<TrainingImage> images;
+            switch (dataset.Source)
+            {
+                case FolderSource folder:
+                    var read = CaptionedFolder.Read(folder.Path, resolution, dataset.CaptionExtension);
+                    if (read.Skipped.Count > 0 && plan.Train.FailOnBadImages)
+                        throw new InvalidDataException(
+                            $"dataset '{dataset.Name}': {Describe(read.Skipped[0])} (fail_on_bad_images is on; {read.Skipped.Count} unreadable in all)");
+                    skipped.AddRange(read.Skipped);
+                    images = read.Images;
+                    break;
+                case WorldSource world:
+                    images = WorldGenerator.Member(world.Family, world.Member, world.Count, WorldSeed, dataset.Trigger, size: resolution)
+                        .Select((s, i) => new TrainingImage(s.Pixels, new Bucket(s.Width, s.Height), s.Caption, $"world:{world.Family}/{world.Member}#{i}"))
+                        .ToList();
+                    break;
+                default:
+                    throw new ArgumentException($"dataset '{dataset.Name}' has an unknown source {dataset.Source.GetType().Name}");
+            }
+            if (images.Count == 0)
+                throw new InvalidDataException($"dataset '{dataset.Name}' has no usable images{(skipped.Count > 0 ? $" ({skipped.Count} could not be read)" : "")}; nothing to train on");
+            images = [.. images.Select(i => i with { Caption = CaptionProcessor.WithTrigger(i.Caption, dataset.Trigger) })];
+
+            // Hold out a seeded choice rather than the last files: names often sort by content (kite-1, kite-2...).
+            var held = Math.Min(dataset.ValidationImages, images.Count - 1);
+            var order = Enumerable.Range(0, images.Count).ToArray();
+            new Random(plan.Train.Seed).Shuffle(order);
+            var heldOut = order.Take(held).ToHashSet();
+            datasets.Add(new LoadedDataset(dataset,
+                [.. images.Where((_, i) => !heldOut.Contains(i))],
+                [.. images.Where((_, i) => heldOut.Contains(i))]));
+        }
+        return new TrainingData(datasets, skipped);
+    }
+
+    /// <summary>"kite-2.png: cannot be decoded: ..." for a warning line.</summary>
+    public static string Describe(SkippedFile file) => $"{Path.GetFileName(file.Path)}: {file.Reason}";
+}

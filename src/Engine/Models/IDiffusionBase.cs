@@ -1,0 +1,42 @@
+using LoraNotebooks.Engine.Diffusion;
+using LoraNotebooks.Engine.Lora;
+using static TorchSharp.torch;
+
+namespace LoraNotebooks.Engine.Models;
+
+/// <summary>
+/// What the trainer needs from a text-to-image base model: the parts adapters attach to, the
+/// denoising loss, and sampling. The built-in <see cref="TinyDiffusionModel"/> implements it; a
+/// Stable Diffusion 1.5 port would too. Module paths follow diffusers (UNet) and CLIP (text encoder)
+/// names, so the same target groups select the same kinds of layers in every base.
+/// </summary>
+public interface IDiffusionBase : IDisposable
+{
+    /// <summary>The parts adapters attach to: the denoiser (<c>lora_unet</c>) and the text encoder (<c>lora_te</c>).</summary>
+    IReadOnlyList<ModelPart> Parts { get; }
+
+    /// <summary>The image size (square, in pixels) the model was trained at and samples at.</summary>
+    int Resolution { get; }
+
+    /// <summary>Number of diffusion timesteps the loss draws from.</summary>
+    int TrainTimesteps { get; }
+
+    /// <summary>Where the weights live.</summary>
+    Device Device { get; }
+
+    /// <summary>Casts the base weights (e.g. to bfloat16); adapters added later stay float32.</summary>
+    void CastWeights(ScalarType dtype);
+
+    /// <summary>
+    /// The mean denoising loss for clean <paramref name="images"/> [B, 3, H, W] in [0, 1] with their captions;
+    /// noise (and timesteps, unless <paramref name="timesteps"/> [B] is given) come from <paramref name="generator"/>.
+    /// </summary>
+    Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null);
+
+    /// <summary>One image per prompt, [B, 3, H, W] in [0, 1]; image b depends only on its prompt and <paramref name="seeds"/>[b].</summary>
+    Tensor Sample(IReadOnlyList<string> prompts, IReadOnlyList<long> seeds, int steps = 20, double guidance = 3,
+        string? negativePrompt = null, SamplerKind sampler = SamplerKind.Ddim);
+
+    /// <summary>Writes the base weights (with any merged adapters baked in) as a checkpoint the same base can load.</summary>
+    void SaveWeights(string path, IReadOnlyDictionary<string, string>? metadata = null);
+}

@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Engine.Adapters;
+using LoraNotebooks.Engine.Lora;
+using LoraNotebooks.Engine.Models;
+
+namespace LoraNotebooks.Engine.Training;
+
+/// <summary>
+/// Runs a whole checked script: loads the base model, trains (when the script trains), then runs
+/// the actions after training in script order (load, grid, combine, merge, inspect, evaluate), and
+/// ends with a <see cref="FinishedEvent"/>. All output goes through the event callback.
+/// </summary>
+public static class PlanRunner
+{
+    /// <summary>What a run on a world dataset judges at the end when the script has no <c>evaluate</c>: 8 samples per prompt kind from seed 1.</summary>
+    public static readonly EvaluateAction DefaultEvaluation = new(Samples: 8, Seed: 1);
+
+    /// <summary>Loads the base model a plan names: the built-in one, or a checkpoint saved by <see cref="IDiffusionBase.SaveWeights"/>.</summary>
+    public static IDiffusionBase LoadBase(BasePlan plan, Action<TrainingEvent> emit)
+    {
+        if (plan.CheckpointPath is { } path)
+            return BuiltInBase.Load(path);
+        var model = BuiltInBase.Load(out var pretrained);
+        if (!pretrained)
+            emit(new WarningEvent("the built-in base is not pretrained yet (no assets/base.safetensors): samples will be noise"));
+        return model;
+    }
+
+    /// <summary>Runs <paramref name="plan"/> and returns its last event.</summary>
+    /// <param name="plan">A plan from a script without errors.</param>
+    /// <param name="onEvent">Receives every event, in order.</param>
+    /// <param name="cancellationToken">Stops training within one step (after writing a checkpoint).</param>
+    /// <param name="evaluator">Scores loaded adapters for <c>evaluate</c>, and a trained adapter on a world dataset at the end (the world judge); null reports losses only.</param>
+    public static FinishedEvent Run(ScriptPlan plan, Action<TrainingEvent>? onEvent = null, CancellationToken cancellationToken = default,
+        IAdapterEvaluator? evaluator = null)
+    {
+        var emit = onEvent ?? (_ => { });
+        var clock = Stopwatch.StartNew();
+        using var model = LoadBase(plan.Base, emit);
+        using var lora = new LoraModel([.. model.Parts]);
+        TrainingResult? trained = null;
+        if (plan.Training is { } training)
+        {
+            trained = new LoraTrainer(model, lora, training).Run(emit, cancellationToken);
+            trained.Network.Enabled = false; // until a load action (or a grid / evaluate without one) asks for it
+        }
+
+        var metrics = trained?.Metrics ?? new EvaluationMetrics();
+        var loaded = new List<(LoraNetwork Network, double Strength)>();
+        var gridIndex = 0;
+        var evaluated = false;
+        foreach (var action in plan.Actions)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            switch (action)
+            {
+                case LoadAdapterAction load:
+                    loaded.Add((Load(lora, load.Path, trained, loaded.Count), load.Strength));
+                    break;
+                case GridAction grid:
+                    var adapters = InUse(loaded, trained);
+                    gridIndex++;
+                    foreach (var seed in grid.Seeds)
+                    {
+                        var path = GridPath(plan, trained, grid, gridIndex, seed);
+                        var prompts = grid.Prompts.Select(p => new SamplePrompt(p, null, seed, grid.Steps, grid.Guidance)).ToList();
+                        emit(PreviewGrid.Draw(model, adapters, prompts, grid.Strengths, grid.Sampler, path, null));
+                    }
+                    break;
+                case CombineAction combine:
+                    var parts = combine.Adapters.Select((a, i) => (AdapterFile.Load(a.Path, lora.Parts, $"combine-{i}"), a.Weight)).ToList();
+                    AdapterFile.Save(AdapterCombiner.Combine(parts, "combined"), combine.OutputPath);
+                    emit(new FileWrittenEvent(Path.GetFullPath(combine.OutputPath), "combined adapter"));
+                    break;
+                case MergeAction merge:
+                    var network = lora.Add(AdapterFile.Load(merge.AdapterPath, lora.Parts, $"merge-{gridIndex}-{loaded.Count}"));
+                    network.Strength = merge.Strength;
+                    lora.Merge(network.AdapterName);
+                    try
+                    {
+                        model.SaveWeights(merge.OutputPath);
+                    }
+                    finally
+                    {
+                        lora.Unmerge();
+                        lora.Remove(network.AdapterName);
+                    }
+                    emit(new FileWrittenEvent(Path.GetFullPath(merge.OutputPath), "merged base model"));
+                    break;
+                case InspectAction inspect:
+                    emit(new InspectEvent(AdapterReport.Read(inspect.AdapterPath)));
+                    break;
+                case EvaluateAction evaluate:
+                    metrics = Evaluate(evaluator, model, InUse(loaded, trained), plan.Training, evaluate, metrics);
+                    evaluated = true;
+                    emit(new EvaluationEvent(metrics));
+                    break;
+                default:
+                    throw new ArgumentException($"unknown action {action.GetType().Name}");
+            }
+        }
+        if (!evaluated && evaluator is not null && trained is not null && plan.Training!.Datasets.Any(d => d.Source is WorldSource))
+        {
+            metrics = Evaluate(evaluator, model, [(trained.Network, 1.0)], plan.Training, DefaultEvaluation, metrics);
+            emit(new EvaluationEvent(metrics));
+        }
+        var finished = new FinishedEvent(trained?.AdapterPath, trained?.Trigger, trained?.Steps ?? 0, clock.Elapsed, metrics);
+        emit(finished);
+        return finished;
+    }
+
+    private static EvaluationMetrics Evaluate(IAdapterEvaluator? evaluator, IDiffusionBase model, IReadOnlyList<(LoraNetwork, double)> adapters,
+        TrainingPlan? training, EvaluateAction action, EvaluationMetrics losses)
+    {
+        var scored = evaluator?.Evaluate(model, adapters, training, action) ?? new EvaluationMetrics();
+        return scored with { TrainLoss = losses.TrainLoss, ValidationLoss = losses.ValidationLoss };
+    }
+
+    private static LoraNetwork Load(LoraModel lora, string path, TrainingResult? trained, int index)
+    {
+        if (trained is not null && Path.GetFullPath(path) == trained.AdapterPath)
+        {
+            trained.Network.Enabled = true;
+            return trained.Network;
+        }
+        return lora.Add(AdapterFile.Load(path, lora.Parts, $"loaded-{index}"));
+    }
+
+    /// <summary>The loaded adapters, or the trained one at strength 1 when none was loaded.</summary>
+    private static List<(LoraNetwork, double)> InUse(List<(LoraNetwork Network, double Strength)> loaded, TrainingResult? trained)
+    {
+        if (loaded.Count > 0)
+            return loaded;
+        if (trained is null)
+            throw new ArgumentException("grid and evaluate need an adapter: train one or load one first");
+        trained.Network.Enabled = true;
+        return [(trained.Network, 1.0)];
+    }
+
+    private static string GridPath(ScriptPlan plan, TrainingResult? trained, GridAction grid, int index, int seed)
+    {
+        var suffix = grid.Seeds.Count > 1 ? $"-seed{seed}" : "";
+        if (grid.Output is { } output)
+            return Path.ChangeExtension(output, null) + suffix + ".png";
+        var folder = trained is null ? plan.ScriptDirectory : Path.GetDirectoryName(trained.AdapterPath)!;
+        var stem = trained is null ? "grid" : Path.GetFileNameWithoutExtension(trained.AdapterPath) + "-grid";
+        return Path.Combine(folder, $"{stem}{index}{suffix}.png");
+    }
+}

@@ -1,0 +1,86 @@
+using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Engine.Judging;
+using LoraNotebooks.Engine.Lora;
+using LoraNotebooks.Engine.Models;
+using LoraNotebooks.Engine.World;
+
+namespace LoraNotebooks.Engine.Training;
+
+/// <summary>
+/// Judged scores on the built-in world (docs/judge.md). Samples are drawn with the model's default
+/// sampler settings (DDIM, <see cref="Steps"/> steps, guidance <see cref="Guidance"/>) at seeds
+/// seed, seed+1, …:
+/// <list type="bullet">
+/// <item><c>fidelity</c>: trigger prompts of the taught member, with the adapters: the share judged as the member.</item>
+/// <item><c>leakage</c>: held-in prompts without the trigger, with and without the adapters at the same seeds: the share whose judged labels change.</item>
+/// <item><c>prompt_following</c>: held-in prompts with the adapters as loaded (none: the base): the share showing the prompted shape and colour.</item>
+/// </list>
+/// </summary>
+public sealed class WorldEvaluation(WorldJudge judge) : IAdapterEvaluator
+{
+    /// <summary>Denoising steps per sample.</summary>
+    public const int Steps = 20;
+
+    /// <summary>Classifier-free guidance scale.</summary>
+    public const double Guidance = 3;
+
+    /// <summary>The evaluator with the shipped judge.</summary>
+    public static WorldEvaluation Default() => new(WorldJudge.LoadDefault());
+
+    /// <summary>
+    /// The world judge when <paramref name="plan"/> evaluates or trains on a world dataset; otherwise null
+    /// (losses only): loading the judge costs a moment, so only then.
+    /// </summary>
+    public static WorldEvaluation? For(ScriptPlan plan) =>
+        plan.Actions.Any(a => a is EvaluateAction) || plan.Training?.Datasets.Any(d => d.Source is WorldSource) == true ? Default() : null;
+
+    /// <inheritdoc/>
+    public EvaluationMetrics Evaluate(IDiffusionBase model, IReadOnlyList<(LoraNetwork Network, double Strength)> adapters, TrainingPlan? training, EvaluateAction action)
+    {
+        var world = training?.Datasets.FirstOrDefault(d => d.Source is WorldSource);
+        var following = PromptFollowing(model, action.Samples, action.Seed);
+        if (world is null || adapters.Count == 0)
+            return new EvaluationMetrics(PromptFollowing: following);
+        var source = (WorldSource)world.Source;
+        var (fidelity, leakage) = FidelityAndLeakage(model, adapters, source.Family, source.Member, world.Trigger, action.Samples, action.Seed);
+        return new EvaluationMetrics(Fidelity: fidelity, Leakage: leakage, PromptFollowing: following);
+    }
+
+    /// <summary>Share of held-in prompts whose samples show the prompted shape and colour, with the model as it is.</summary>
+    public double PromptFollowing(IDiffusionBase model, int samples, int seed)
+    {
+        var prompts = WorldPrompts.HeldIn(samples, seed);
+        return JudgeScores.PromptFollowing([.. prompts.Select(p => p.Expected)], Judge(model, prompts, seed));
+    }
+
+    /// <summary>Fidelity to <paramref name="member"/> of <paramref name="family"/> called by <paramref name="trigger"/>, and leakage into other prompts.</summary>
+    public (double Fidelity, double Leakage) FidelityAndLeakage(IDiffusionBase model, IReadOnlyList<(LoraNetwork Network, double Strength)> adapters,
+        string family, string member, string? trigger, int samples, int seed)
+    {
+        foreach (var (network, strength) in adapters)
+        {
+            network.Enabled = true;
+            network.Strength = strength;
+        }
+        var fidelity = JudgeScores.Fidelity(family, member, Judge(model, WorldPrompts.Trigger(family, member, samples, seed, trigger), seed));
+        var others = WorldPrompts.NonTrigger(family, samples, seed);
+        var adapted = Judge(model, others, seed);
+        foreach (var (network, _) in adapters)
+            network.Strength = 0;
+        try
+        {
+            return (fidelity, JudgeScores.Leakage(adapted, Judge(model, others, seed)));
+        }
+        finally
+        {
+            foreach (var (network, strength) in adapters)
+                network.Strength = strength;
+        }
+    }
+
+    private List<WorldLabels> Judge(IDiffusionBase model, IReadOnlyList<WorldPrompt> prompts, int seed)
+    {
+        using var images = model.Sample([.. prompts.Select(p => p.Prompt)], [.. prompts.Select((_, i) => (long)seed + i)], Steps, Guidance);
+        return [.. judge.Judge(images).Select(j => j.Labels)];
+    }
+}

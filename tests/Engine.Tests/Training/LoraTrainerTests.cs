@@ -1,0 +1,170 @@
+using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Engine.Adapters;
+using LoraNotebooks.Engine.Diffusion;
+using LoraNotebooks.Engine.Lora;
+using LoraNotebooks.Engine.Models;
+using LoraNotebooks.Engine.Training;
+using static TorchSharp.torch;
+
+namespace LoraNotebooks.Engine.Tests.Training;
+
+public sealed class LoraTrainerTests : IDisposable
+{
+    private readonly TrainingSetup _setup = new();
+
+    public void Dispose() => _setup.Dispose();
+
+    private TrainingPlan Plan(string train = "steps 6", string dataset = "", string lora = "", string extra = "") =>
+        _setup.Plan(TrainingSetup.Script(train, dataset, lora, extra)).Training!;
+
+    [Fact]
+    public void the_same_plan_and_seed_write_the_same_adapter_bytes()
+    {
+        var plan = Plan(dataset: "flip\ncaption_shuffle keep 1\ncaption_dropout 20%", lora: "targets [attention, ff, text_encoder]\ndropout 10%");
+        var (first, _) = _setup.Train(plan);
+        var (second, _) = _setup.Train(plan);
+        Assert.Equal(first, second);
+
+        var (otherSeed, _) = _setup.Train(plan with { Train = plan.Train with { Seed = 4 } });
+        Assert.NotEqual(first, otherSeed);
+    }
+
+    [Theory]
+    [InlineData("adamw")]
+    [InlineData("sgd momentum 0.9 nesterov true")]
+    [InlineData("lion")]
+    [InlineData("prodigy")]
+    public void a_run_cancelled_at_step_k_and_resumed_writes_the_same_adapter_bytes_as_an_uninterrupted_one(string optimizer)
+    {
+        var plan = Plan($"steps 6\noptimizer {optimizer}\ngrad_accumulation 2\nschedule cosine\nwarmup 2 steps", dataset: "flip\ncaption_dropout 20%",
+            lora: "targets [attention, text_encoder]");
+        var (straight, _) = _setup.Train(plan);
+
+        using var cancel = new CancellationTokenSource();
+        var stopped = new List<TrainingEvent>();
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            _setup.Train(plan, cancel.Token, e => { stopped.Add(e); if (e is StepEvent { Step: 3 }) cancel.Cancel(); }));
+        var checkpoint = Assert.IsType<CheckpointEvent>(stopped[^1]);
+        Assert.Equal(3, checkpoint.Step);
+        Assert.True(File.Exists(checkpoint.Path));
+        Assert.DoesNotContain(stopped, e => e is StepEvent { Step: > 3 });
+
+        var (resumed, events) = _setup.Train(plan with { Train = plan.Train with { ResumePath = checkpoint.Path } });
+        Assert.Equal(4, events.OfType<StepEvent>().First().Step);
+        Assert.DoesNotContain(events, e => e is WarningEvent);
+        Assert.Equal(straight, resumed);
+    }
+
+    [Fact]
+    public void events_come_in_step_order_with_checkpoints_previews_validation_and_epochs()
+    {
+        var plan = Plan("steps 4\ncheckpoint every 2 steps", dataset: "validation 1",
+            extra: "sample {\n every 2 steps\n strengths [0, 1]\n prompt \"zq square\" seed 1 steps 2\n}");
+        var (_, events) = _setup.Train(plan);
+
+        Assert.Equal([1, 2, 3, 4], events.OfType<StepEvent>().Select(e => e.Step));
+        Assert.Equal(2, plan.Train.StepsPerEpoch); // 3 training images × 1 repeat ÷ batch 2
+        var kinds = events.Select(e => e switch
+        {
+            StepEvent s => $"step{s.Step}",
+            EpochEvent ep => $"epoch{ep.Epoch}",
+            CheckpointEvent c => $"checkpoint{c.Step}",
+            SampleGridEvent g => $"grid{g.Step}",
+            ValidationEvent v => $"validation{v.Step}",
+            _ => e.GetType().Name,
+        });
+        Assert.Equal(["step1", "step2", "epoch1", "checkpoint2", "grid2", "validation2", "step3", "step4", "epoch2", "checkpoint4", "grid4", "validation4"], kinds);
+
+        var grid = events.OfType<SampleGridEvent>().Last();
+        Assert.True(File.Exists(grid.Path));
+        Assert.Equal([0.0, 1.0], grid.Strengths);
+        Assert.Equal(0x89, grid.Png[0]);
+        Assert.True(File.Exists(Path.Combine(Path.ChangeExtension(grid.Path, null), "r0-s1.png")));
+        Assert.All(events.OfType<StepEvent>(), s => Assert.True(double.IsFinite(s.Loss) && s.ImagesPerSecond > 0));
+    }
+
+    [Fact]
+    public void a_nan_loss_stops_the_run_with_a_message_naming_the_step()
+    {
+        using var lora = new LoraModel(_setup.Model.Parts);
+        var poisoned = new NaNAfter(_setup.Model, calls: 2);
+        var error = Assert.Throws<TrainingDivergedException>(() => new LoraTrainer(poisoned, lora, Plan()).Run());
+        Assert.Equal(3, error.Step);
+        Assert.Contains("at step 3", error.Message);
+        Assert.Contains("learning rate", error.Message);
+    }
+
+    [Fact]
+    public void unreadable_images_are_skipped_with_a_warning_or_fail_the_run_when_asked()
+    {
+        File.WriteAllText(Path.Combine(_setup.Data, "broken.png"), "not a png");
+        var (_, events) = _setup.Train(Plan("steps 1"));
+        var warning = Assert.Single(events.OfType<WarningEvent>());
+        Assert.Contains("broken.png", warning.Message);
+
+        var error = Assert.Throws<InvalidDataException>(() => _setup.Train(Plan("steps 1\nfail_on_bad_images")));
+        Assert.Contains("broken.png", error.Message);
+    }
+
+    [Fact]
+    public void a_dataset_without_a_usable_image_is_an_error_before_training()
+    {
+        var plan = Plan("steps 1");
+        foreach (var file in Directory.GetFiles(_setup.Data, "*.png"))
+            File.WriteAllText(file, "corrupt");
+        var events = new List<TrainingEvent>();
+        using var lora = new LoraModel(_setup.Model.Parts);
+        var error = Assert.Throws<InvalidDataException>(() => new LoraTrainer(_setup.Model, lora, plan).Run(events.Add));
+        Assert.Contains("no usable images", error.Message);
+        Assert.Empty(events.OfType<StepEvent>());
+    }
+
+    [Fact]
+    public void the_text_encoder_trains_at_its_own_learning_rate_and_the_base_stays_frozen()
+    {
+        var before = _setup.Model.parameters().Select(p => p.detach().clone()).ToList();
+        var plan = Plan("steps 2\ntext_encoder_lr 1e-2", lora: "targets [attention, text_encoder]");
+        var (bytes, _) = _setup.Train(plan);
+        Assert.All(before.Zip(_setup.Model.parameters()), p => Assert.True(p.First.eq(p.Second).all().item<bool>()));
+
+        var path = plan.Train.OutputPath;
+        var report = AdapterReport.Read(path);
+        Assert.Contains(report.Adapters, a => a.Name.StartsWith("lora_te_", StringComparison.Ordinal));
+        Assert.Contains(report.Adapters, a => a.Name.StartsWith("lora_unet_", StringComparison.Ordinal));
+        Assert.Equal("0.01", report.Metadata["ss_text_encoder_lr"]);
+        Assert.Equal("zq", report.Metadata["modelspec.trigger_phrase"]);
+        Assert.NotEmpty(bytes);
+    }
+
+    [Fact]
+    public void bf16_training_casts_the_base_keeps_adapters_in_fp32_and_gives_finite_losses()
+    {
+        var (_, events) = _setup.Train(Plan("steps 2\nprecision bf16"));
+        Assert.Equal(ScalarType.BFloat16, _setup.Model.UNet.parameters().First().dtype);
+        Assert.All(events.OfType<StepEvent>(), s => Assert.True(double.IsFinite(s.Loss)));
+        Assert.Equal(["F32"], AdapterReport.Read(Path.Combine(_setup.Root, "out", "adapter.safetensors")).DTypes);
+    }
+
+    /// <summary>A base whose loss turns NaN after some calls: how a diverging run looks to the trainer.</summary>
+    private sealed class NaNAfter(TinyDiffusionModel inner, int calls) : IDiffusionBase
+    {
+        private int _calls;
+
+        public IReadOnlyList<ModelPart> Parts => inner.Parts;
+        public int Resolution => inner.Resolution;
+        public int TrainTimesteps => inner.TrainTimesteps;
+        public Device Device => inner.Device;
+        public void CastWeights(ScalarType dtype) => inner.CastWeights(dtype);
+        public void SaveWeights(string path, IReadOnlyDictionary<string, string>? metadata = null) => inner.SaveWeights(path, metadata);
+        public void Dispose() { }
+
+        public Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null)
+        {
+            var loss = inner.Loss(images, captions, generator, options, timesteps);
+            return ++_calls > calls ? loss * float.NaN : loss;
+        }
+
+        public Tensor Sample(IReadOnlyList<string> prompts, IReadOnlyList<long> seeds, int steps = 20, double guidance = 3, string? negativePrompt = null, SamplerKind sampler = SamplerKind.Ddim) =>
+            inner.Sample(prompts, seeds, steps, guidance, negativePrompt, sampler);
+    }
+}

@@ -1,0 +1,182 @@
+using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Engine.Adapters;
+using LoraNotebooks.Engine.Data;
+using LoraNotebooks.Engine.Lora;
+using LoraNotebooks.Engine.Native;
+using LoraNotebooks.Engine.Tests.Lora;
+using LoraNotebooks.Engine.Training;
+using LoraNotebooks.Engine.Training.Optimizers;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using static TorchSharp.torch;
+
+namespace LoraNotebooks.Engine.Tests.Training;
+
+public sealed class PipelineTests
+{
+    static PipelineTests() => TorchNativeLoader.EnsureLoadable();
+
+    [Theory]
+    [InlineData(ScheduleKind.Constant, 3, 1.0)]
+    [InlineData(ScheduleKind.Constant, 1, 0.5)]
+    [InlineData(ScheduleKind.Linear, 3, 1.0)]
+    [InlineData(ScheduleKind.Linear, 7, 0.5)]
+    [InlineData(ScheduleKind.Linear, 10, 0.125)]
+    [InlineData(ScheduleKind.Cosine, 7, 0.5)]
+    [InlineData(ScheduleKind.Cosine, 3, 1.0)]
+    [InlineData(ScheduleKind.CosineWithRestarts, 5, 0.5)]
+    [InlineData(ScheduleKind.CosineWithRestarts, 7, 1.0)]
+    public void schedules_give_exact_factors_after_a_two_step_warmup_of_a_ten_step_run(ScheduleKind kind, int step, double factor)
+    {
+        var schedule = new LearningRateSchedule(kind, TotalSteps: 10, WarmupSteps: 2, Cycles: 2);
+        Assert.Equal(factor, schedule.Factor(step), 12);
+    }
+
+    [Fact]
+    public void the_trigger_is_put_first_unless_the_caption_has_it()
+    {
+        Assert.Equal("zq, a red square", CaptionProcessor.WithTrigger("a red square", "zq"));
+        Assert.Equal("a red zq square", CaptionProcessor.WithTrigger("a red zq square", "zq"));
+        Assert.Equal("zq", CaptionProcessor.WithTrigger("", "zq"));
+        Assert.Equal("a red square", CaptionProcessor.WithTrigger("a red square", null));
+    }
+
+    [Fact]
+    public void caption_shuffle_keeps_the_first_tags_in_place_and_moves_the_rest()
+    {
+        var random = new Random(1);
+        var seen = Enumerable.Range(0, 50).Select(_ => CaptionProcessor.Shuffle("zq, red, square, gray background, small", 1, random)).ToList();
+        Assert.All(seen, c => Assert.StartsWith("zq, ", c));
+        Assert.All(seen, c => Assert.Equal(["gray background", "red", "small", "square", "zq"], c.Split(", ").Order()));
+        Assert.True(seen.Distinct().Count() > 5);
+    }
+
+    [Fact]
+    public void caption_dropout_empties_about_its_share_of_captions()
+    {
+        var random = new Random(2);
+        var dropped = Enumerable.Range(0, 2000).Count(_ => CaptionProcessor.ForStep("zq, red", null, 0.25, random) == "");
+        Assert.InRange(dropped, 420, 580);
+    }
+
+    [Fact]
+    public void a_tall_image_trains_in_a_tall_bucket_and_batches_never_mix_buckets()
+    {
+        Assert.Contains(new Bucket(32, 32), AspectBuckets.For(32));
+        var tall = AspectBuckets.Choose(100, 200, 32);
+        Assert.True(tall.Height > tall.Width && tall.Width * tall.Height <= 32 * 32 && tall.Width % 8 == 0, tall.ToString());
+        Assert.Equal(new Bucket(32, 32), AspectBuckets.Choose(50, 52, 32));
+
+        var folder = Directory.CreateTempSubdirectory("buckets-").FullName;
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                using (var image = new Image<Rgb24>(40, 80)) image.SaveAsPng(Path.Combine(folder, $"tall-{i}.png"));
+                using (var image = new Image<Rgb24>(64, 64)) image.SaveAsPng(Path.Combine(folder, $"square-{i}.png"));
+            }
+            var read = CaptionedFolder.Read(folder, 32);
+            Assert.Equal(2, read.Images.Select(i => i.Bucket).Distinct().Count());
+            var plan = new DatasetPlan("mixed", new FolderSource(folder), 6, 0, 2, null, ".txt", null, 0, false, null);
+            var order = new BatchOrder([new LoadedDataset(plan, read.Images, [])], batch: 2, seed: 1);
+            Assert.Equal(6, order.MicroBatchesPerCycle);
+            for (var m = 0; m < 12; m++)
+                Assert.Single(order.Get(m).Select(i => i.Image.Bucket).Distinct());
+            Assert.Equal(order.Get(7), order.Get(7));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("adamw")]
+    [InlineData("sgd")]
+    [InlineData("lion")]
+    [InlineData("prodigy")]
+    public void each_optimizer_solves_a_small_least_squares_problem_and_its_state_round_trips(string name)
+    {
+        OptimizerPlan plan = name switch
+        {
+            "adamw" => new AdamWOptimizer(0.9, 0.999, 1e-8, 0),
+            "sgd" => new SgdOptimizer(0.9, true, 0),
+            "lion" => new LionOptimizer(0.9, 0.99, 0),
+            _ => new ProdigyOptimizer(1, 0.9, 0.999, 0),
+        };
+        var lr = name switch { "adamw" => 0.05, "sgd" => 0.05, "lion" => 0.01, _ => 1.0 };
+        manual_seed(5);
+        var target = randn(16);
+        var (parameter, optimizer) = Make(plan, lr);
+        double Loss() => (parameter - target).square().sum().item<float>();
+        var start = Loss();
+        void Step(TrainingOptimizer o, TorchSharp.Modules.Parameter p)
+        {
+            o.ZeroGrad();
+            (p - target).square().sum().backward();
+            o.Step(1);
+        }
+        for (var i = 0; i < 150; i++)
+            Step(optimizer, parameter);
+        Assert.True(Loss() < start * 0.05, $"{name}: {start} → {Loss()}");
+
+        var (copy, restored) = Make(plan, lr);
+        using (no_grad()) copy.copy_(parameter);
+        restored.LoadState(optimizer.SaveState());
+        Step(optimizer, parameter);
+        Step(restored, copy);
+        Assert.True(parameter.eq(copy).all().item<bool>());
+    }
+
+    private static (TorchSharp.Modules.Parameter, TrainingOptimizer) Make(OptimizerPlan plan, double lr)
+    {
+        var parameter = new TorchSharp.Modules.Parameter(zeros(16));
+        return (parameter, TrainingOptimizer.Create(plan, [new ParameterGroup("p", [parameter], lr)]));
+    }
+
+    [Fact]
+    public void combining_adapters_concatenates_ranks_so_the_delta_is_exactly_the_weighted_sum()
+    {
+        manual_seed(3);
+        var model = new TinyModels.ConvNet();
+        var parts = new[] { new ModelPart(ModelPart.UNet, model) };
+        var options = new LoraOptions { Rank = 2, Alpha = 4, Targets = [new TargetRule("**")] };
+        var a = new LoraNetwork("a", LoraTarget.Find(parts, options), options);
+        var b = new LoraNetwork("b", LoraTarget.Find(parts, options with { Rank = 3, UseRsLora = true }), options with { Rank = 3, UseRsLora = true });
+        using (no_grad())
+            foreach (var p in a.parameters().Concat(b.parameters()))
+                p.copy_(randn(p.shape));
+
+        var combined = AdapterCombiner.Combine([(a, 0.6), (b, -0.4)], "ab");
+        foreach (var target in combined.Targets)
+        {
+            Assert.Equal(5, target.Rank);
+            var expected = a.Layers[target.Name].DeltaWeight() * 0.6 + b.Layers[target.Name].DeltaWeight() * -0.4;
+            Assert.True(combined.Layers[target.Name].DeltaWeight().allclose(expected, rtol: 1e-5, atol: 1e-5), target.Name);
+        }
+    }
+
+    [Fact]
+    public void groups_select_their_layers_and_a_pattern_that_matches_nothing_says_what_paths_look_like()
+    {
+        manual_seed(1);
+        using var model = new LoraNotebooks.Engine.Models.TinyDiffusionModel(Models.TinyConfigs.Tiny);
+        LoraPlan Lora(params TargetSelector[] targets) => new(4, 4, 0, false, Dsl.Plans.LoraInit.Kaiming, ValueList.Of(targets), ValueList.Of<TargetOverride>());
+
+        var attention = PlanTargets.Find(model.Parts, Lora(new GroupTarget(TargetGroup.Attention)));
+        Assert.All(attention, t => Assert.Matches(@"(to_q|to_k|to_v|to_out\.0|proj_in|proj_out)$", t.Path));
+        Assert.All(attention, t => Assert.Equal(ModelPart.UNet, t.Part.Prefix));
+        var text = PlanTargets.Find(model.Parts, Lora(new GroupTarget(TargetGroup.TextEncoder)));
+        Assert.All(text, t => Assert.Equal(ModelPart.TextEncoder, t.Part.Prefix));
+        Assert.All(PlanTargets.Find(model.Parts, Lora(new GroupTarget(TargetGroup.Conv))), t => Assert.Equal(LayerKinds.Conv2d, t.Kind));
+
+        var overridden = PlanTargets.Find(model.Parts, Lora(new GroupTarget(TargetGroup.Attention)) with
+        {
+            Overrides = ValueList.Of(new TargetOverride(new PatternTarget("**.attn2.**"), 8, null)),
+        });
+        Assert.All(overridden, t => Assert.Equal(t.Path.Contains(".attn2.") ? 8 : 4, t.Rank));
+
+        var error = Assert.Throws<ArgumentException>(() => PlanTargets.Find(model.Parts, Lora(new PatternTarget("*.attn2.*"))));
+        Assert.Contains("module paths look like", error.Message);
+    }
+}
