@@ -3,6 +3,7 @@ using LoraNotebooks.Dsl.Plans;
 using LoraNotebooks.Engine.Adapters;
 using LoraNotebooks.Engine.Lora;
 using LoraNotebooks.Engine.Models;
+using LoraNotebooks.Engine.Native;
 
 namespace LoraNotebooks.Engine.Training;
 
@@ -16,9 +17,13 @@ public static class PlanRunner
     /// <summary>What a run on a world dataset judges at the end when the script has no <c>evaluate</c>: 8 samples per prompt kind from seed 1.</summary>
     public static readonly EvaluateAction DefaultEvaluation = new(Samples: 8, Seed: 1);
 
-    /// <summary>Loads the base model a plan names: the built-in one, or a checkpoint saved by <see cref="IDiffusionBase.SaveWeights"/>.</summary>
+    /// <summary>
+    /// Loads the base model a plan names: the built-in one, or a checkpoint saved by <see cref="IDiffusionBase.SaveWeights"/>.
+    /// Sets libtorch's thread count first (<see cref="TorchThreads.Apply"/>: only idle cores, so a busy machine is not slowed to a crawl).
+    /// </summary>
     public static IDiffusionBase LoadBase(BasePlan plan, Action<TrainingEvent> emit)
     {
+        TorchThreads.Apply();
         if (plan.CheckpointPath is { } path)
             return BuiltInBase.Load(path);
         var model = BuiltInBase.Load(out var pretrained);

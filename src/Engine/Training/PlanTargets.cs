@@ -80,7 +80,7 @@ public static class PlanTargets
 
     private static string Describe(TargetSelector selector) => selector switch
     {
-        GroupTarget g => g.Group.ToString().ToLowerInvariant(),
+        GroupTarget g => g.Group switch { TargetGroup.FeedForward => "ff", TargetGroup.TextEncoder => "text_encoder", var other => other.ToString().ToLowerInvariant() },
         PatternTarget p => $"\"{p.Glob}\"",
         _ => selector.ToString(),
     };

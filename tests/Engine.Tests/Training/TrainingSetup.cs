@@ -14,7 +14,11 @@ namespace LoraNotebooks.Engine.Tests.Training;
 /// <summary>A temporary folder with a tiny image dataset, scripts checked into plans, and runs on the tiny model.</summary>
 public sealed class TrainingSetup : IDisposable
 {
-    static TrainingSetup() => TorchNativeLoader.EnsureLoadable();
+    static TrainingSetup()
+    {
+        TorchNativeLoader.EnsureLoadable();
+        TorchThreads.Apply();
+    }
 
     public TrainingSetup(int images = 4)
     {
