@@ -18,6 +18,8 @@ public static class CommandRunner
         var error = parse.InvocationConfiguration.Error;
         try
         {
+            // Return to System.CommandLine at once, so its Ctrl+C handling is in place while the body runs.
+            await Task.Yield();
             return await body(parse.InvocationConfiguration.Output, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
