@@ -1,3 +1,4 @@
+using LoraNotebooks.Engine.World;
 using LoraNotebooks.Dsl;
 using LoraNotebooks.Dsl.Completion;
 using LoraNotebooks.Dsl.Preflight;
