@@ -157,8 +157,9 @@ public sealed class Pretrainer : IDisposable
         if (LatestCheckpoint is not { } folder)
             return;
         var state = ReadState(folder);
-        if (state.ConfigJson != Model.Config.ToJson())
-            throw new InvalidOperationException($"checkpoint {folder} was made for another model config: {state.ConfigJson}");
+        // Compare configs, not strings: fields added since the checkpoint was written read back as defaults.
+        if (TinyDiffusionConfig.FromJson(state.ConfigJson).ToJson() != Model.Config.ToJson())
+            throw new InvalidDataException($"checkpoint {folder} was made for another model config: {state.ConfigJson}");
         Model.load(Path.Combine(folder, "model.bin"));
         if (Ema is not null)
             Ema.load(Path.Combine(folder, File.Exists(Path.Combine(folder, "ema.bin")) ? "ema.bin" : "model.bin"));
