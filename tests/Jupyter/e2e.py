@@ -4,7 +4,7 @@ kernel started from the `lora-csharp` kernelspec that `lora jupyter install` wri
 Run after README's notebook steps (the package feed and the kernelspec must exist):
     /usr/bin/python3 tests/Jupyter/e2e.py
 """
-import json, os, queue, re, sys, time
+import json, os, queue, re, shutil, subprocess, sys, time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOTEBOOK = os.path.join(REPO, "notebooks", "00-smoke.ipynb")
@@ -58,7 +58,21 @@ def test_notebook_trains_with_live_output_chart_and_grid():
     check("window.define=undefined" in page and "plotly.js v2.28.0" in page, "the static HTML carries plotly.js inline")
     check('src="https://cdn.plot.ly' not in page, "no plotly.js from a CDN")
     check("<polyline" in page, "the SVG fallback is in the static HTML")
+    check(not any("not pretrained" in t for t in text), "the kernel found the shipped base model")
+    check_charts_draw_in_a_browser(os.path.join(OUT, "00-smoke.html"))
     print(f"notebook: ok in {elapsed:.1f} s, {os.path.getsize(os.path.join(OUT, '00-smoke.executed.ipynb')) / 1e6:.1f} MB executed")
+
+
+def check_charts_draw_in_a_browser(page):
+    """Opens the static HTML in headless Chromium (no network needed: plotly.js is inline) and checks
+    that Plotly drew the loss chart: its SVG and the loss and smoothed traces are in the rendered DOM."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    check(browser is not None, "chromium is needed to check the charts (apt-get install chromium; .ci/run does)")
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+                          "--dump-dom", "file://" + os.path.abspath(page)],
+                         capture_output=True, text=True, timeout=180).stdout
+    check('class="main-svg"' in dom, "plotly drew the chart in the browser")
+    check(len(re.findall(r'class="trace scatter', dom)) >= 2, "the chart has the loss and smoothed traces")
 
 
 def test_interrupt_stops_a_run_and_the_kernel_keeps_working():

@@ -33,6 +33,16 @@ public sealed class RenderingTests
     }
 
     [Fact]
+    public void the_interactive_chart_keeps_most_of_its_height_for_the_plot()
+    {
+        var layout = System.Text.Json.Nodes.JsonNode.Parse(LossChart.FigureJson(Steps, []))!["layout"]!;
+        var height = (int)layout["height"]!;
+        var margins = (int)layout["margin"]!["t"]! + (int)layout["margin"]!["b"]!;
+        Assert.True(height - margins >= 0.7 * height, $"plot area {height - margins} px of {height} px");
+        Assert.Equal("step", (string?)layout["xaxis"]!["title"]!["text"]);
+    }
+
+    [Fact]
     public void plotly_js_is_inline_and_hides_amd_define_while_it_loads()
     {
         var block = PlotlyJs.Block();

@@ -15,14 +15,23 @@ public static class BuiltInBase
     /// <summary>The file name of the shipped weights.</summary>
     public const string FileName = "base.safetensors";
 
-    /// <summary>Where the shipped weights are, or null when this build has none yet.</summary>
+    /// <summary>
+    /// Where the shipped weights are, or null when this build has none yet: <c>assets/</c> beside the engine
+    /// assembly (where the build and the kernel's package put them), else the nearest <c>assets/</c> above
+    /// the assembly or the application (a source checkout).
+    /// </summary>
     public static string? Locate()
     {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        var engineFolder = Path.GetDirectoryName(typeof(BuiltInBase).Assembly.Location);
+        string?[] starts = [engineFolder, AppContext.BaseDirectory];
+        foreach (var start in starts.OfType<string>().Where(s => s.Length > 0))
         {
-            var candidate = Path.Combine(folder.FullName, "assets", FileName);
-            if (File.Exists(candidate))
-                return candidate;
+            for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
+            {
+                var candidate = Path.Combine(folder.FullName, "assets", FileName);
+                if (File.Exists(candidate))
+                    return candidate;
+            }
         }
         return null;
     }

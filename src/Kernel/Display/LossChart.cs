@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using LoraNotebooks.Kernel.Runs;
 using Plotly.NET;
 using PlotlyChart = Plotly.NET.CSharp.Chart;
@@ -40,7 +41,14 @@ public static class LossChart
             charts.Add(PlotlyChart.Point<double, double, string>(validation.Select(v => (double)v.Step), validation.Select(v => v.Loss),
                 Name: "validation", MarkerColor: Color.fromString("#d94801")));
         var chart = Plotly.NET.CSharp.GenericChartExtensions.WithSize(PlotlyChart.Combine(charts), Width, Height);
-        return GenericChart.toFigureJson(chart);
+        // Plotly's default margins (80-100 px a side) leave a 220 px chart a 40 px plot. Plotly.NET's margin
+        // and axis setters take F# options from C#; setting the few layout fields on the JSON reads plainer.
+        var figure = JsonNode.Parse(GenericChart.toFigureJson(chart))!;
+        var layout = figure["layout"]!.AsObject();
+        layout["margin"] = new JsonObject { ["l"] = 48, ["r"] = 8, ["t"] = 8, ["b"] = 36 };
+        layout["xaxis"] = new JsonObject { ["title"] = new JsonObject { ["text"] = "step", ["standoff"] = 4 } };
+        layout["yaxis"] = new JsonObject { ["title"] = new JsonObject { ["text"] = "loss", ["standoff"] = 4 } };
+        return figure.ToJsonString();
     }
 
     /// <summary>The same lines as a plain SVG with min/max labels: no scripts, no fonts beyond the default.</summary>
