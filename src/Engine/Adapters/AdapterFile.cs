@@ -24,7 +24,7 @@ public static class AdapterFile
         IReadOnlyDictionary<string, string>? metadata = null, ScalarType? storeAs = null)
     {
         using var scope = NewDisposeScope();
-        var tensors = Tensors(network, layout).Select(t => SafeTensorsTorch.ToTensorData(t.Name, t.Value, storeAs)).ToList();
+        var tensors = Tensors(network, layout, values: true).Select(t => SafeTensorsTorch.ToTensorData(t.Name, t.Value, storeAs)).ToList();
 
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
@@ -42,7 +42,7 @@ public static class AdapterFile
     {
         using var scope = NewDisposeScope();
         return SafeTensorsWriter.FileSize(
-            Tensors(network, layout).Select(t => (t.Name, SafeTensorsTorch.ToDType(storeAs ?? t.Value.dtype), t.Value.shape)),
+            Tensors(network, layout, values: false).Select(t => (t.Name, SafeTensorsTorch.ToDType(storeAs ?? t.Value.dtype), t.Value.shape)),
             Metadata(network, metadata));
     }
 
@@ -57,8 +57,11 @@ public static class AdapterFile
         return meta;
     }
 
-    /// <summary>The tensors a layout stores, by key (alpha scalars are made in the caller's dispose scope).</summary>
-    private static List<(string Name, Tensor Value)> Tensors(LoraNetwork network, AdapterLayout layout)
+    /// <summary>
+    /// The tensors a layout stores, by key (alpha scalars are made in the caller's dispose scope). Without
+    /// <paramref name="values"/> only shapes and dtypes are right, so a network on the meta device will do.
+    /// </summary>
+    private static List<(string Name, Tensor Value)> Tensors(LoraNetwork network, AdapterLayout layout, bool values)
     {
         var tensors = new List<(string, Tensor)>();
         foreach (var target in network.Targets)
@@ -71,7 +74,7 @@ public static class AdapterFile
                 tensors.Add((KohyaNames.Down(target.Name), down));
                 tensors.Add((KohyaNames.Up(target.Name), up));
                 // kohya files have no rsLoRA flag: store the alpha that gives the same scale as alpha / rank.
-                tensors.Add((KohyaNames.Alpha(target.Name), tensor((float)(layer.Scale * layer.Rank), device: CPU)));
+                tensors.Add((KohyaNames.Alpha(target.Name), values ? tensor((float)(layer.Scale * layer.Rank), device: CPU) : empty([], float32, CPU)));
             }
             else if (layout == AdapterLayout.Peft)
             {
