@@ -40,7 +40,7 @@ public sealed record PreflightSummary(
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // An estimate is advice: checking never fails because of it. The run reports the same problem.
-            problem = e.Message;
+            problem = e.Message.Split('\n')[0].Trim();
         }
         var datasets = training.Datasets.Select(d => new DatasetSummary(d.Name, d.ImageCount, d.ValidationImages, d.Repeats)).ToList();
         return new PreflightSummary(
