@@ -43,6 +43,7 @@ public static class Lora
     /// <see cref="LoraRun.Cancelled"/>).
     /// </summary>
     /// <exception cref="LoraScriptException">The script has errors; the message lists them compiler-style.</exception>
+    /// <exception cref="InvalidOperationException">Another run is still in progress.</exception>
     public static LoraRun Run(string text, string? path = null, CancellationToken cancellationToken = default)
     {
         var context = KernelInvocationContext.Current;
@@ -51,15 +52,36 @@ public static class Lora
         return Run(Check(text, path, estimate: false), observer, linked.Token);
     }
 
-    /// <summary>Runs a checked script, reporting to <paramref name="observer"/>.</summary>
+    /// <summary>Runs a checked script, reporting to <paramref name="observer"/>; cancelling stops the run (it keeps a checkpoint).</summary>
     /// <exception cref="LoraScriptException">The script has errors.</exception>
+    /// <exception cref="InvalidOperationException">Another run is still in progress.</exception>
     public static LoraRun Run(CheckResult checkedScript, IRunObserver observer, CancellationToken cancellationToken)
     {
-        if (checkedScript.Plan is not { } plan)
-            throw new LoraScriptException(checkedScript);
-        var run = ScriptRunner.Run(plan, observer, cancellationToken);
-        lock (gate) runs.Add(run);
-        return run;
+        var session = Start(checkedScript);
+        using var stopOnCancel = cancellationToken.Register(session.Stop);
+        return session.WatchAsync(observer, CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Starts a checked script in the background and returns at once: watch it with
+    /// <see cref="RunSession.WatchAsync"/> (or <c>#!lora-do wait</c>), stop it with <see cref="Stop"/>
+    /// (or <c>#!lora-do stop</c>). Its result joins <see cref="Runs"/> when it ends.
+    /// </summary>
+    /// <exception cref="LoraScriptException">The script has errors.</exception>
+    /// <exception cref="InvalidOperationException">Another run is still in progress.</exception>
+    public static RunSession Start(CheckResult checkedScript) =>
+        RunSession.Start(checkedScript, run => { lock (gate) runs.Add(run); });
+
+    /// <summary>
+    /// Stops the run in progress, if any, and waits until it has written its checkpoint and ended.
+    /// Returns its result, or null when no run was in progress.
+    /// </summary>
+    public static LoraRun? Stop()
+    {
+        if (RunSession.Current is not { IsRunning: true } session)
+            return null;
+        session.Stop();
+        return session.Completion.GetAwaiter().GetResult();
     }
 
     /// <summary>The card of the adapter file at <paramref name="path"/>.</summary>

@@ -120,7 +120,7 @@ public sealed class LoraCellTests
         LoraRun? run = null;
         while (run is null && DateTime.UtcNow - cancelledAt < TimeSpan.FromSeconds(10))
         {
-            run = Lora.Runs.LastOrDefault(r => r.TotalSteps == 5000);
+            run = Lora.Runs.LastOrDefault(r => r.TotalSteps == 5000 && r.CheckpointPath?.StartsWith(kernel.Folder, StringComparison.Ordinal) == true);
             await Task.Delay(20);
         }
         Assert.NotNull(run);

@@ -17,7 +17,7 @@ public sealed class LoraDoTests
     {
         using var kernel = await KernelHarness.StartAsync();
         var result = await kernel.SubmitAsync("#!lora-do train");
-        Assert.Equal("#!lora-do: unknown action 'train'; actions: check, inspect, sample, compare, help", result.Failure());
+        Assert.Equal("#!lora-do: unknown action 'train'; actions: check, inspect, sample, compare, wait, status, stop, help", result.Failure());
     }
 
     [Fact]
@@ -70,5 +70,66 @@ public sealed class LoraDoTests
         var result = await kernel.SubmitAsync("#!lora-do inspect /nonexistent/x.safetensors");
         Assert.StartsWith("#!lora-do inspect: ", result.Failure());
         Assert.DoesNotContain("   at ", result.Failure());
+    }
+
+    [Fact]
+    public async Task a_background_run_ends_its_cell_at_once_and_stop_in_another_cell_names_its_checkpoint()
+    {
+        using var kernel = await KernelHarness.StartAsync();
+        var start = await kernel.SubmitAsync(kernel.TinyScript(steps: 5000, name: "background").Replace("#!lora\n", "#!lora --background\n"));
+        start.AssertSucceeded();
+        Assert.Contains(start.Events.OfType<DisplayedValueProduced>(), e => e.Text()?.Contains("started in the background (5000 steps)") == true);
+
+        var session = Runs.RunSession.Current!;
+        while (session.StepsDone < 2) await Task.Delay(20);
+        var status = await kernel.SubmitAsync("#!lora-do status");
+        Assert.Matches(@"background: running, step \d+/5000", status.Events.OfType<DisplayedValueProduced>().Single().Text());
+
+        var second = await kernel.SubmitAsync(kernel.TinyScript(steps: 2, name: "second"));
+        Assert.Contains("a run is already in progress (background, step", second.Failure());
+
+        var stop = await kernel.SubmitAsync("#!lora-do stop");
+        stop.AssertSucceeded();
+        var said = stop.Events.OfType<DisplayedValueProduced>().Single().Text()!;
+        var checkpoint = System.Text.RegularExpressions.Regex.Match(said, @"^background: stopped at step (\d+)/5000; the adapter so far is in (.+)$");
+        Assert.True(checkpoint.Success, said);
+        Assert.True(File.Exists(checkpoint.Groups[2].Value), "the checkpoint named is on disk");
+        Assert.True(Lora.LastRun!.Cancelled);
+
+        var after = await kernel.SubmitAsync("#!lora-do stop");
+        Assert.StartsWith("no run is in progress; background: stopped at step", after.Events.OfType<DisplayedValueProduced>().Single().Text());
+    }
+
+    [Fact]
+    public async Task wait_replays_a_background_run_and_shows_it_live_to_the_end()
+    {
+        using var kernel = await KernelHarness.StartAsync();
+        (await kernel.SubmitAsync(kernel.TinyScript(steps: 6, name: "watched").Replace("#!lora\n", "#!lora --background\n"))).AssertSucceeded();
+
+        var wait = await kernel.SubmitAsync("#!lora-do wait");
+
+        wait.AssertSucceeded();
+        var live = wait.Events.OfType<DisplayEvent>().Where(e => e.Html()?.Contains("lora-run") == true).ToList();
+        Assert.Contains("step 6/6", live[^1].Text());
+        Assert.Contains(wait.Events.OfType<DisplayedValueProduced>(), e => e.Html()?.Contains("watched.safetensors") == true);
+        var status = await kernel.SubmitAsync("#!lora-do status");
+        Assert.StartsWith("watched: finished at step 6/6; adapter ", status.Events.OfType<DisplayedValueProduced>().Single().Text());
+    }
+
+    [Fact]
+    public async Task after_an_interrupted_cell_status_names_the_checkpoint_the_run_wrote()
+    {
+        using var kernel = await KernelHarness.StartAsync();
+        var running = kernel.SubmitAsync(kernel.TinyScript(steps: 5000, name: "interrupted"));
+        while (Runs.RunSession.Current is not { StepsDone: >= 2 }) await Task.Delay(20);
+        await kernel.Root.SendAsync(new Microsoft.DotNet.Interactive.Commands.Cancel());
+        Assert.Contains((await running).Events, e => e is CommandFailed);
+
+        await Runs.RunSession.Current!.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        var status = await kernel.SubmitAsync("#!lora-do status");
+        var text = status.Events.OfType<DisplayedValueProduced>().Single().Text()!;
+        var match = System.Text.RegularExpressions.Regex.Match(text, @"^interrupted: stopped at step \d+/5000; last checkpoint (.+)$");
+        Assert.True(match.Success, text);
+        Assert.True(File.Exists(match.Groups[1].Value));
     }
 }

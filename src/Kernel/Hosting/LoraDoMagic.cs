@@ -1,5 +1,6 @@
 using LoraNotebooks.Dsl.Preflight;
 using LoraNotebooks.Kernel.Magic;
+using LoraNotebooks.Kernel.Runs;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.Directives;
@@ -21,7 +22,7 @@ internal static class LoraDoMagic
     /// <summary>Adds the magic to <paramref name="root"/>.</summary>
     public static void Register(CompositeKernel root)
     {
-        var directive = new KernelActionDirective(LoraDo.Name) { Description = "Single LoRA actions: check, inspect, sample, compare, help" };
+        var directive = new KernelActionDirective(LoraDo.Name) { Description = "Single LoRA actions: " + string.Join(", ", LoraDo.Spec.Actions.Select(a => a.Name)) };
         foreach (var action in LoraDo.Spec.Actions)
         {
             var sub = new KernelActionDirective(action.Name) { Description = action.Description, KernelCommandType = typeof(LoraDoCommand) };
@@ -55,6 +56,26 @@ internal static class LoraDoMagic
                 case "help":
                     context.DisplayAs(LoraDo.Help(), PlainTextFormatter.MimeType);
                     break;
+                case "wait":
+                    if (RunSession.Current is not { } watched)
+                        context.DisplayAs("no run has been started in this kernel", PlainTextFormatter.MimeType);
+                    else
+                        await LoraKernel.Watch(watched, command, context);
+                    break;
+                case "status":
+                    context.DisplayAs(Status(RunSession.Current), PlainTextFormatter.MimeType);
+                    break;
+                case "stop":
+                    if (RunSession.Current is not { IsRunning: true } running)
+                    {
+                        context.DisplayAs("no run is in progress; " + Status(RunSession.Current), PlainTextFormatter.MimeType);
+                        break;
+                    }
+                    running.Stop();
+                    var stopped = await running.Completion.WaitAsync(context.CancellationToken);
+                    context.DisplayAs($"{running.Title}: stopped at step {stopped.StepsDone}/{stopped.TotalSteps}" +
+                        (stopped.CheckpointPath is null ? "; no checkpoint was written yet" : $"; the adapter so far is in {stopped.CheckpointPath}"), PlainTextFormatter.MimeType);
+                    break;
                 case "check":
                     var path = Path.GetFullPath(arguments!.Positional[0]);
                     var result = Lora.Check(await File.ReadAllTextAsync(path, context.CancellationToken), path);
@@ -69,9 +90,8 @@ internal static class LoraDoMagic
                         context.Fail(command, message: $"{LoraDo.Name} {action}: " + string.Join("\n", script.Diagnostics.Select(d => d.Message)));
                         break;
                     }
-                    var token = context.CancellationToken;
-                    var run = await Task.Run(() => Lora.Run(script, new LiveRunDisplay(context), token), token);
-                    if (run.Cancelled) context.Fail(command, message: "interrupted");
+                    await RunSession.SettleAsync(context.CancellationToken);
+                    await LoraKernel.Watch(Lora.Start(script), command, context);
                     break;
             }
         }
@@ -79,6 +99,22 @@ internal static class LoraDoMagic
         {
             context.Fail(command, message: $"{LoraDo.Name} {action}: {(e is FormatException ? e.Message : ErrorMessages.For(e))}");
         }
+    }
+
+    /// <summary>One line on <paramref name="session"/>: running or how it ended, its step and its last checkpoint.</summary>
+    internal static string Status(RunSession? session)
+    {
+        if (session is null) return "no run has been started in this kernel";
+        var where = $"step {session.StepsDone}/{session.TotalSteps}";
+        var state = session.Completion.Status switch
+        {
+            TaskStatus.RanToCompletion when session.Completion.Result is { Cancelled: true } => $"stopped at {where}",
+            TaskStatus.RanToCompletion => $"finished at {where}; adapter {session.Completion.Result.AdapterPath ?? "(none)"}",
+            TaskStatus.Faulted => $"failed at {where}: {ErrorMessages.For(session.Completion.Exception!.GetBaseException())}",
+            _ when session.StopRequested => $"stopping at {where}",
+            _ => $"running, {where}",
+        };
+        return $"{session.Title}: {state}" + (session.LastCheckpoint is null ? "" : $"; last checkpoint {session.LastCheckpoint}");
     }
 
     /// <summary>The <c>#!lora-do</c> line of the cell that produced <paramref name="command"/>.</summary>

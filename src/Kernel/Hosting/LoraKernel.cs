@@ -29,6 +29,9 @@ public sealed class LoraKernel : Microsoft.DotNet.Interactive.Kernel,
     /// <summary>The selector option that checks without running.</summary>
     public const string CheckOption = "--check";
 
+    /// <summary>The selector option that starts the run in the background and ends the cell at once.</summary>
+    public const string BackgroundOption = "--background";
+
     /// <summary>A kernel named <c>lora</c> for the language <c>lora</c>.</summary>
     public LoraKernel() : base(KernelName)
     {
@@ -45,6 +48,8 @@ public sealed class LoraKernel : Microsoft.DotNet.Interactive.Kernel,
             var directive = base.KernelSpecifierDirective;
             if (!directive.Parameters.Any(p => p.Name == CheckOption))
                 directive.Parameters.Add(new KernelDirectiveParameter(CheckOption, "Check the script and show the pre-flight summary without running it") { Flag = true });
+            if (!directive.Parameters.Any(p => p.Name == BackgroundOption))
+                directive.Parameters.Add(new KernelDirectiveParameter(BackgroundOption, "Start the run in the background: the cell ends at once; #!lora-do wait watches it, #!lora-do stop stops it") { Flag = true });
             return directive;
         }
     }
@@ -64,17 +69,21 @@ public sealed class LoraKernel : Microsoft.DotNet.Interactive.Kernel,
         var notes = messages.Select(m => m.Text).ToList();
         if (result.Summary is not null) notes.Add(PreflightRenderer.Render(result.Summary).TrimEnd());
         if (notes.Count > 0) context.DisplayAs(string.Join("\n", notes), PlainTextFormatter.MimeType);
-        if (command.Parameters.TryGetValue(CheckOption, out var check) && check == "True")
+        if (Flag(command, CheckOption))
             return;
 
-        var display = new LiveRunDisplay(context);
         var token = context.CancellationToken;
         try
         {
-            var run = await Task.Run(() => Lora.Run(result, display, token), token);
-            if (run.Cancelled)
-                context.Fail(command, message: $"interrupted at step {run.StepsDone}/{run.TotalSteps}" +
-                    (run.CheckpointPath is null ? "" : $"; the adapter so far is in {run.CheckpointPath}"));
+            await RunSession.SettleAsync(token);
+            var session = Lora.Start(result);
+            if (Flag(command, BackgroundOption))
+            {
+                context.DisplayAs($"{session.Title}: started in the background ({session.TotalSteps} steps). " +
+                    "#!lora-do wait shows it live, #!lora-do status tells where it is, #!lora-do stop stops it.", PlainTextFormatter.MimeType);
+                return;
+            }
+            await Watch(session, command, context);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -85,6 +94,24 @@ public sealed class LoraKernel : Microsoft.DotNet.Interactive.Kernel,
             context.Fail(command, message: ErrorMessages.For(e));
         }
     }
+
+    /// <summary>
+    /// Shows <paramref name="session"/> live in this cell until it ends. Interrupting the cell stops the
+    /// run: it finishes its step and writes a checkpoint (the host ends the cell at once; <c>#!lora-do stop</c>
+    /// or <c>#!lora-do status</c> then says where the checkpoint went).
+    /// </summary>
+    internal static async Task Watch(RunSession session, KernelCommand command, KernelInvocationContext context)
+    {
+        var token = context.CancellationToken;
+        using var stopOnInterrupt = token.Register(session.Stop);
+        var run = await session.WatchAsync(new LiveRunDisplay(context), token);
+        if (run.Cancelled)
+            context.Fail(command, message: $"stopped at step {run.StepsDone}/{run.TotalSteps}" +
+                (run.CheckpointPath is null ? "" : $"; the adapter so far is in {run.CheckpointPath}"));
+    }
+
+    private static bool Flag(SubmitCode command, string option) =>
+        command.Parameters.TryGetValue(option, out var value) && value == "True";
 
     /// <inheritdoc/>
     public Task HandleAsync(RequestDiagnostics command, KernelInvocationContext context)

@@ -26,6 +26,9 @@ public static class LoraDo
             [new("--adapter", "PATH", "the adapter file", Required: true), Prompt with { Required = true }, new("--strength", "X", "the adapter's strength (default 1)"), Seed, Steps, Guidance]),
         new("compare", "a grid of prompts × adapter strengths (strength 0 is the base model)", [],
             [new("--adapter", "PATH", "the adapter file", Required: true), Prompt with { Required = true }, new("--strengths", "LIST", "comma-separated strengths (default 0,0.5,1)"), Seed, Steps, Guidance]),
+        new("wait", "show the run started with #!lora --background live in this cell until it ends", [], []),
+        new("status", "where the latest run is: its step, and its last checkpoint", [], []),
+        new("stop", "stop the run in progress: it ends within a step and keeps a checkpoint, whose path is shown", [], []),
         new("help", "list the actions and the cell forms", [], []),
     ]);
 
@@ -35,11 +38,12 @@ public static class LoraDo
         var text = new StringBuilder();
         text.AppendLine("#!lora                 a cell holding a LoRA script: checked, then run with live output");
         text.AppendLine("#!lora --check         check the cell's script and show the pre-flight summary, without running it");
+        text.AppendLine("#!lora --background    start the cell's script and end the cell at once (see wait, status and stop)");
         text.AppendLine();
         foreach (var action in Spec.Actions)
             text.AppendLine($"{action.Usage(Name)}\n    {action.Description}");
         text.AppendLine();
-        text.Append("Interrupt the kernel to stop a run: it stops within a step and keeps the adapter so far.");
+        text.Append("Interrupting the kernel stops a run too: it stops within a step and keeps the adapter so far (#!lora-do status then says where).");
         return text.ToString();
     }
 
