@@ -1,3 +1,4 @@
+using LoraNotebooks.Engine.Training;
 using LoraNotebooks.Engine.World;
 using LoraNotebooks.Dsl;
 using LoraNotebooks.Kernel.Hosting;
@@ -29,8 +30,12 @@ public static class Lora
     /// <summary>Checks a script: diagnostics, and the plan and pre-flight summary when there is no error.</summary>
     /// <param name="text">The script.</param>
     /// <param name="path">The script's file (relative paths resolve against its folder), or null to use the current folder.</param>
-    public static CheckResult Check(string text, string? path = null) =>
-        LoraScript.Check(text, path, new CheckContext(WorldCatalog.Instance));
+    /// <param name="estimate">
+    /// Add the engine's estimates to the summary (trainable parameters, adapter file size, and peak memory and
+    /// time from a calibration of a few steps, cached per machine); false keeps checking instant (diagnostics while typing).
+    /// </param>
+    public static CheckResult Check(string text, string? path = null, bool estimate = true) =>
+        LoraScript.Check(text, path, new CheckContext(WorldCatalog.Instance, estimate ? PreflightEstimator.Default : null));
 
     /// <summary>
     /// Checks and runs a script: trains (if it trains) and runs its actions. Called from a notebook cell it
@@ -44,7 +49,7 @@ public static class Lora
         var context = KernelInvocationContext.Current;
         IRunObserver observer = context is null ? NullRunObserver.Instance : new LiveRunDisplay(context);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context?.CancellationToken ?? default);
-        return Run(Check(text, path), observer, linked.Token);
+        return Run(Check(text, path, estimate: false), observer, linked.Token);
     }
 
     /// <summary>Runs a checked script, reporting to <paramref name="observer"/>; cancelling stops the run (it keeps a checkpoint).</summary>

@@ -46,6 +46,18 @@ public sealed class CheckCommandTests
     }
 
     [Fact]
+    public async Task check_shows_the_engines_estimates_labelled_as_estimates()
+    {
+        var result = await CliRun.RunAsync("check", Path.Combine(RepositoryRoot(), "examples", "quickstart.lora"));
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+        Assert.Contains("trainable parameters: ~", result.Output);
+        Assert.Contains("adapter file: ~", result.Output);
+        Assert.Contains("peak memory: ~", result.Output);
+        Assert.Contains("(estimate)", result.Output);
+        Assert.Contains("estimates: calibrated on this machine", result.Output);
+    }
+
+    [Fact]
     public async Task fmt_prints_the_canonical_form_which_formats_to_itself()
     {
         var path = Path.Combine(RepositoryRoot(), "examples", "quickstart.lora");

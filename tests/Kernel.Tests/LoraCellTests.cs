@@ -61,6 +61,7 @@ public sealed class LoraCellTests
 
         result.AssertSucceeded();
         Assert.Contains(result.Events.OfType<DisplayedValueProduced>(), e => e.Text()?.Contains("pre-flight") == true);
+        Assert.Contains(result.Events.OfType<DisplayedValueProduced>(), e => e.Text()?.Contains("peak memory: ~") == true && e.Text()!.Contains("(estimate)"));
         Assert.DoesNotContain(result.Events.OfType<DisplayedValueProduced>(), e => e.Html()?.Contains("lora-run") == true);
         Assert.Equal(before, Lora.Runs.Count);
     }

@@ -1,13 +1,14 @@
 using System.CommandLine;
 using LoraNotebooks.Dsl;
 using LoraNotebooks.Dsl.Formatting;
+using LoraNotebooks.Engine.Training;
 using LoraNotebooks.Engine.World;
 
 namespace LoraNotebooks.Cli.Commands;
 
 /// <summary>
 /// <c>lora check FILE</c>: diagnostics compiler-style (<c>FILE(LINE,COL): error LORA0003: …</c>) then
-/// the pre-flight summary; exit 1 when there are errors. <c>lora fmt FILE</c>: the canonical form.
+/// the pre-flight summary with the engine's estimates (<see cref="PreflightEstimator"/>); exit 1 when there are errors. <c>lora fmt FILE</c>: the canonical form.
 /// </summary>
 public static class CheckCommand
 {
@@ -19,7 +20,7 @@ public static class CheckCommand
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, _) =>
         {
             var path = parse.GetValue(file)!;
-            var result = LoraScript.Check(ReadScript(path), Path.GetFullPath(path), new CheckContext(WorldCatalog.Instance));
+            var result = LoraScript.Check(ReadScript(path), Path.GetFullPath(path), new CheckContext(WorldCatalog.Instance, PreflightEstimator.Default));
             output.WriteLine(result.Render(path));
             return Task.FromResult(result.HasErrors ? ExitCodes.UserError : ExitCodes.Ok);
         }, token));

@@ -29,7 +29,7 @@ public static class RunCommand
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"script '{path}' does not exist");
-        var check = LoraScript.Check(File.ReadAllText(path), path, new CheckContext(WorldCatalog.Instance));
+        var check = LoraScript.Check(File.ReadAllText(path), path, new CheckContext(WorldCatalog.Instance, PreflightEstimator.Default));
         var report = check.Render(path);
         (json || check.HasErrors ? error : output).Write(report);
         if (check.HasErrors)

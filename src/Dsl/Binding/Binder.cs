@@ -52,18 +52,19 @@ internal sealed partial class Binder
     private BasePlan BindBase(StatementSyntax? statement)
     {
         if (statement is null) return BasePlan.Builtin;
-        switch (read.Single(statement, "builtin or a checkpoint file"))
+        switch (read.Single(statement, "builtin, a checkpoint file or a diffusers folder"))
         {
             case NameSyntax { Name: Vocabulary.Builtin }:
                 return BasePlan.Builtin;
             case StringSyntax file when ResolvePath("base", file) is { } path:
-                if (!File.Exists(path)) diagnostics.Add(DiagnosticDescriptors.CheckpointNotFound, file.Span, file.Value);
+                // A file (built-in base or single-file SD checkpoint) or a diffusers folder.
+                if (!File.Exists(path) && !Directory.Exists(path)) diagnostics.Add(DiagnosticDescriptors.CheckpointNotFound, file.Span, file.Value);
                 return new BasePlan(path);
             case NameSyntax other:
                 diagnostics.Add(DiagnosticDescriptors.UnknownValue, other.Span, "base model", other.Name, DidYouMean.Hint(other.Name, [Vocabulary.Builtin]));
                 return BasePlan.Builtin;
             case ValueSyntax wrong when wrong is NumberSyntax or ListSyntax:
-                diagnostics.Add(DiagnosticDescriptors.WrongValueKind, wrong.Span, "base", "builtin or a checkpoint file", ValueReader.Describe(wrong));
+                diagnostics.Add(DiagnosticDescriptors.WrongValueKind, wrong.Span, "base", "builtin, a checkpoint file or a diffusers folder", ValueReader.Describe(wrong));
                 return BasePlan.Builtin;
             default:
                 return BasePlan.Builtin;

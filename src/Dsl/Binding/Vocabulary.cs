@@ -10,7 +10,7 @@ internal static class Vocabulary
 {
     public static readonly IReadOnlyList<KeywordSpec> Keywords =
     [
-        new("base", BlockKind.TopLevel, "the model to adapt: builtin or a checkpoint file"),
+        new("base", BlockKind.TopLevel, "the model to adapt: builtin, a checkpoint file or a diffusers folder"),
         new("dataset", BlockKind.TopLevel, "images to learn from", Repeatable: true, OpensBlock: true),
         new("lora", BlockKind.TopLevel, "the adapter's shape", OpensBlock: true),
         new("train", BlockKind.TopLevel, "how to train", OpensBlock: true),

@@ -1,6 +1,6 @@
 namespace LoraNotebooks.Dsl.Plans;
 
-/// <summary>The base model: the built-in tiny model (<see cref="CheckpointPath"/> null) or a checkpoint file.</summary>
+/// <summary>The base model: the built-in tiny model (<see cref="CheckpointPath"/> null), a checkpoint file (a saved built-in base or a single-file Stable Diffusion 1.x checkpoint) or a Stable Diffusion diffusers folder.</summary>
 public sealed record BasePlan(string? CheckpointPath)
 {
     /// <summary>The built-in model that runs on a CPU.</summary>

@@ -9,5 +9,6 @@ namespace LoraNotebooks.Dsl.Preflight;
 public interface IPreflightEstimator
 {
     /// <summary>Estimates for training <paramref name="training"/> on top of <paramref name="basePlan"/>.</summary>
+    /// <remarks>May throw with a message a person can act on (an unreadable base); the summary then shows that message instead of numbers.</remarks>
     PreflightEstimate Estimate(BasePlan basePlan, TrainingPlan training);
 }

@@ -26,11 +26,15 @@ public static class PreflightRenderer
             text.AppendLine($"  adapter file: ~{ByteSize.Format(e.AdapterFileBytes)} (estimate)");
             text.AppendLine($"  peak memory: ~{ByteSize.Format(e.PeakMemoryBytes)} (estimate)");
             text.AppendLine($"  time: ~{Duration(e.Duration)} (estimate)");
+            if (e.Gpu is { } gpu)
+                text.AppendLine($"  GPU memory at {N(gpu.Resolution)} px, batch {N(gpu.Batch)}: ~{ByteSize.Format(gpu.Bytes)}, " +
+                    $"~{ByteSize.Format(gpu.CheckpointedBytes)} with gradient checkpointing (estimate from sizes, see docs/gpu.md)");
             text.AppendLine($"  estimates: {e.Basis}");
         }
         else
         {
-            text.AppendLine("  parameters, file size, memory and time: not estimated");
+            var why = summary.EstimateProblem is { } problem ? $" ({problem})" : "";
+            text.AppendLine($"  parameters, file size, memory and time: not estimated{why}");
         }
         return text.ToString();
     }

@@ -13,7 +13,8 @@ namespace LoraNotebooks.Dsl.Preflight;
 /// <param name="StepsPerEpoch">ceil(images per epoch ÷ (batch × accumulation)).</param>
 /// <param name="Epochs">Total steps ÷ steps per epoch.</param>
 /// <param name="TotalSteps">Optimizer steps.</param>
-/// <param name="Estimate">Engine estimates, or null when no estimator was given.</param>
+/// <param name="Estimate">Engine estimates, or null when no estimator was given or it could not estimate.</param>
+/// <param name="EstimateProblem">Why the estimator could not estimate (e.g. an unreadable base checkpoint), or null.</param>
 public sealed record PreflightSummary(
     ValueList<DatasetSummary> Datasets,
     long ImagesPerEpoch,
@@ -22,13 +23,25 @@ public sealed record PreflightSummary(
     int StepsPerEpoch,
     double Epochs,
     int TotalSteps,
-    PreflightEstimate? Estimate)
+    PreflightEstimate? Estimate,
+    string? EstimateProblem = null)
 {
     /// <summary>The summary of <paramref name="plan"/>'s training run, or null when it trains nothing.</summary>
     public static PreflightSummary? Create(ScriptPlan plan, IPreflightEstimator? estimator)
     {
         if (plan.Training is not { } training) return null;
         var train = training.Train;
+        PreflightEstimate? estimate = null;
+        string? problem = null;
+        try
+        {
+            estimate = estimator?.Estimate(plan.Base, training);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // An estimate is advice: checking never fails because of it. The run reports the same problem.
+            problem = e.Message.Split('\n')[0].Trim();
+        }
         var datasets = training.Datasets.Select(d => new DatasetSummary(d.Name, d.ImageCount, d.ValidationImages, d.Repeats)).ToList();
         return new PreflightSummary(
             new ValueList<DatasetSummary>(datasets),
@@ -38,7 +51,8 @@ public sealed record PreflightSummary(
             train.StepsPerEpoch,
             train.StepsPerEpoch == 0 ? 0 : (double)train.TotalSteps / train.StepsPerEpoch,
             train.TotalSteps,
-            estimator?.Estimate(plan.Base, training));
+            estimate,
+            problem);
     }
 }
 

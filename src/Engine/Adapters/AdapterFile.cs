@@ -23,13 +23,47 @@ public static class AdapterFile
     public static void Save(LoraNetwork network, string path, AdapterLayout layout = AdapterLayout.Kohya,
         IReadOnlyDictionary<string, string>? metadata = null, ScalarType? storeAs = null)
     {
+        using var scope = NewDisposeScope();
+        var tensors = Tensors(network, layout, values: true).Select(t => SafeTensorsTorch.ToTensorData(t.Name, t.Value, storeAs)).ToList();
+
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        SafeTensorsWriter.Write(path, tensors, Metadata(network, metadata));
+        if (layout == AdapterLayout.Peft)
+            AtomicFile.WriteAllText(PeftNames.ConfigPath(path), PeftConfigJson(network).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>
+    /// The size in bytes of the weights file <see cref="Save"/> writes for <paramref name="network"/> with
+    /// these arguments, from the tensors' shapes alone (the network may live on the meta device).
+    /// </summary>
+    public static long FileSize(LoraNetwork network, AdapterLayout layout = AdapterLayout.Kohya,
+        IReadOnlyDictionary<string, string>? metadata = null, ScalarType? storeAs = null)
+    {
+        using var scope = NewDisposeScope();
+        return SafeTensorsWriter.FileSize(
+            Tensors(network, layout, values: false).Select(t => (t.Name, SafeTensorsTorch.ToDType(storeAs ?? t.Value.dtype), t.Value.shape)),
+            Metadata(network, metadata));
+    }
+
+    /// <summary>The standard metadata with <paramref name="extra"/> entries over it.</summary>
+    private static SortedDictionary<string, string> Metadata(LoraNetwork network, IReadOnlyDictionary<string, string>? extra)
+    {
         var meta = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in StandardMetadata(network))
             meta[key] = value;
-        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
             meta[key] = value;
+        return meta;
+    }
 
-        var tensors = new List<TensorData>();
+    /// <summary>
+    /// The tensors a layout stores, by key (alpha scalars are made in the caller's dispose scope). Without
+    /// <paramref name="values"/> only shapes and dtypes are right, so a network on the meta device will do.
+    /// </summary>
+    private static List<(string Name, Tensor Value)> Tensors(LoraNetwork network, AdapterLayout layout, bool values)
+    {
+        var tensors = new List<(string, Tensor)>();
         foreach (var target in network.Targets)
         {
             var layer = network.Layers[target.Name];
@@ -37,27 +71,21 @@ public static class AdapterFile
             var up = layer.Up.parameters().Single();
             if (layout == AdapterLayout.Kohya)
             {
-                tensors.Add(SafeTensorsTorch.ToTensorData(KohyaNames.Down(target.Name), down, storeAs));
-                tensors.Add(SafeTensorsTorch.ToTensorData(KohyaNames.Up(target.Name), up, storeAs));
+                tensors.Add((KohyaNames.Down(target.Name), down));
+                tensors.Add((KohyaNames.Up(target.Name), up));
                 // kohya files have no rsLoRA flag: store the alpha that gives the same scale as alpha / rank.
-                using var alpha = tensor((float)(layer.Scale * layer.Rank));
-                tensors.Add(SafeTensorsTorch.ToTensorData(KohyaNames.Alpha(target.Name), alpha, storeAs));
+                tensors.Add((KohyaNames.Alpha(target.Name), values ? tensor((float)(layer.Scale * layer.Rank), device: CPU) : empty([], float32, CPU)));
             }
             else if (layout == AdapterLayout.Peft)
             {
                 var key = PeftKey(network, target);
-                tensors.Add(SafeTensorsTorch.ToTensorData(key + PeftNames.DownSuffix, down, storeAs));
-                tensors.Add(SafeTensorsTorch.ToTensorData(key + PeftNames.UpSuffix, up, storeAs));
+                tensors.Add((key + PeftNames.DownSuffix, down));
+                tensors.Add((key + PeftNames.UpSuffix, up));
             }
             else
                 throw new ArgumentException($"adapters cannot be saved in the {layout} layout");
         }
-
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        SafeTensorsWriter.Write(path, tensors, meta);
-        if (layout == AdapterLayout.Peft)
-            AtomicFile.WriteAllText(PeftNames.ConfigPath(path), PeftConfigJson(network).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return tensors;
     }
 
     /// <summary>

@@ -21,6 +21,11 @@ public sealed class LoraModel : IDisposable
     private readonly Dictionary<string, Action> _removeHooks = new(StringComparer.Ordinal);
     private readonly Stack<(LoraNetwork Network, List<(Tensor Weight, Tensor Saved)> Weights)> _merges = new();
 
+    /// <summary>Wraps a model's <paramref name="parts"/> (e.g. <see cref="Models.IDiffusionBase.Parts"/>) and freezes every base parameter.</summary>
+    public LoraModel(IReadOnlyList<ModelPart> parts) : this([.. parts])
+    {
+    }
+
     /// <summary>Wraps <paramref name="parts"/> and freezes every base parameter.</summary>
     public LoraModel(params ModelPart[] parts)
     {

@@ -6,8 +6,8 @@ namespace LoraNotebooks.Engine.Models;
 
 /// <summary>
 /// What the trainer needs from a text-to-image base model: the parts adapters attach to, the
-/// denoising loss, and sampling. The built-in <see cref="TinyDiffusionModel"/> implements it; a
-/// Stable Diffusion 1.5 port would too. Module paths follow diffusers (UNet) and CLIP (text encoder)
+/// denoising loss, and sampling. The built-in <see cref="TinyDiffusionModel"/> and
+/// <see cref="StableDiffusion.StableDiffusionModel"/> implement it (through <see cref="DenoisingModel"/>). Module paths follow diffusers (UNet) and CLIP (text encoder)
 /// names, so the same target groups select the same kinds of layers in every base.
 /// </summary>
 public interface IDiffusionBase : IDisposable
@@ -20,6 +20,9 @@ public interface IDiffusionBase : IDisposable
 
     /// <summary>Number of diffusion timesteps the loss draws from.</summary>
     int TrainTimesteps { get; }
+
+    /// <summary>What adapter files call this base: kohya's <c>ss_base_model_version</c> and SAI's <c>modelspec.architecture</c>.</summary>
+    (string KohyaVersion, string ModelSpec) Architecture { get; }
 
     /// <summary>Where the weights live.</summary>
     Device Device { get; }

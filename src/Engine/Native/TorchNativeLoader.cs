@@ -128,23 +128,13 @@ public static class TorchNativeLoader
     private static string WritePatchedCopy(string original, byte[] patched)
     {
         var hash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(original)))[..16];
-        var folder = Path.Combine(CacheRoot(), "native", hash);
+        var folder = Path.Combine(CacheFolder.Root, "native", hash);
         var copy = Path.Combine(folder, LibraryFileName);
         if (File.Exists(copy) && new FileInfo(copy).Length == patched.Length)
             return copy;
 
         AtomicFile.Write(copy, stream => stream.Write(patched));
         return copy;
-    }
-
-    private static string CacheRoot()
-    {
-        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        var root = !string.IsNullOrEmpty(xdg) ? xdg
-            : !string.IsNullOrEmpty(home) ? Path.Combine(home, ".cache")
-            : Path.GetTempPath();
-        return Path.Combine(root, "loranotebooks");
     }
 
     /// <summary>

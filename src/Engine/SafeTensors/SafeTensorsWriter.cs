@@ -48,8 +48,30 @@ public static class SafeTensorsWriter
                 throw new ArgumentException($"tensor '{tensor.Name}' is given twice", nameof(tensors));
             }
         }
-        ordered.Sort(static (a, b) => b.DType != a.DType ? b.DType.CompareTo(a.DType) : string.CompareOrdinal(a.Name, b.Name));
+        ordered.Sort(Order);
+        return new Layout(Header(ordered.Select(t => (t.Name, t.DType, t.Shape, (long)t.Data.Length)), metadata), ordered);
+    }
 
+    /// <summary>
+    /// The size in bytes of the file <see cref="Write(string, IEnumerable{TensorData}, IReadOnlyDictionary{string, string}?)"/>
+    /// would write for tensors of these names, dtypes and shapes (no data needed: e.g. tensors on the meta device).
+    /// </summary>
+    public static long FileSize(IEnumerable<(string Name, DType DType, long[] Shape)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var entries = tensors.Select(t => (t.Name, t.DType, t.Shape, Bytes: t.Shape.Aggregate(1L, (n, d) => checked(n * d)) * t.DType.ElementSize())).ToList();
+        entries.Sort(static (a, b) => Order((a.Name, a.DType), (b.Name, b.DType)));
+        return 8 + Header(entries, metadata).Length + entries.Sum(e => e.Bytes);
+    }
+
+    /// <summary>Tensors lie by descending dtype (alignment), then by name.</summary>
+    private static int Order(TensorData a, TensorData b) => Order((a.Name, a.DType), (b.Name, b.DType));
+
+    private static int Order((string Name, DType DType) a, (string Name, DType DType) b) =>
+        b.DType != a.DType ? b.DType.CompareTo(a.DType) : string.CompareOrdinal(a.Name, b.Name);
+
+    /// <summary>The header of tensors in file order: compact JSON, <c>__metadata__</c> first, padded with spaces to a multiple of 8 bytes.</summary>
+    private static byte[] Header(IEnumerable<(string Name, DType DType, long[] Shape, long Bytes)> ordered, IReadOnlyDictionary<string, string>? metadata)
+    {
         var json = new StringBuilder("{");
         if (metadata is { Count: > 0 })
         {
@@ -69,9 +91,9 @@ public static class SafeTensorsWriter
             AppendString(json, tensor.Name)
                 .Append(":{\"dtype\":\"").Append(tensor.DType.HeaderName())
                 .Append("\",\"shape\":[").AppendJoin(',', tensor.Shape)
-                .Append("],\"data_offsets\":[").Append(offset).Append(',').Append(offset + tensor.Data.Length)
+                .Append("],\"data_offsets\":[").Append(offset).Append(',').Append(offset + tensor.Bytes)
                 .Append("]},");
-            offset += tensor.Data.Length;
+            offset += tensor.Bytes;
         }
         if (json.Length > 1)
         {
@@ -92,7 +114,7 @@ public static class SafeTensorsWriter
         {
             throw new ArgumentException("a tensor name or metadata string is not valid UTF-16 (a lone surrogate)", e);
         }
-        return new Layout(header, ordered);
+        return header;
     }
 
     private static void Validate(TensorData tensor)

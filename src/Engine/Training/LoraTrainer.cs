@@ -166,7 +166,7 @@ public sealed class LoraTrainer
             _lora.Train(false);
         }
 
-        AdapterFile.Save(network, train.OutputPath, metadata: Metadata(data, optimizer.Name));
+        AdapterFile.Save(network, train.OutputPath, metadata: Metadata(_plan, _model, data.Datasets.Sum(d => (long)d.Train.Count * d.Plan.Repeats)));
         var trigger = _plan.Datasets.Select(d => d.Trigger).FirstOrDefault(t => t is not null);
         return new TrainingResult(Path.GetFullPath(train.OutputPath), network, trigger, train.TotalSteps,
             new EvaluationMetrics(TrainLoss: smoothed, ValidationLoss: validationLoss));
@@ -281,7 +281,7 @@ public sealed class LoraTrainer
     }
 
     /// <summary>The U-Net adapters at the plan's learning rate; text-encoder adapters (if any) at theirs.</summary>
-    private static List<ParameterGroup> Groups(LoraNetwork network, TrainPlan train)
+    internal static List<ParameterGroup> Groups(LoraNetwork network, TrainPlan train)
     {
         var groups = new List<ParameterGroup>();
         foreach (var (prefix, name, rate) in new[] { (ModelPart.UNet, "unet", train.LearningRate), (ModelPart.TextEncoder, "text_encoder", train.TextEncoderLearningRate) })
@@ -293,21 +293,25 @@ public sealed class LoraTrainer
         return groups;
     }
 
-    /// <summary>kohya's <c>ss_*</c> and SAI <c>modelspec.*</c> keys; nothing time-dependent, so equal runs write equal bytes.</summary>
-    private Dictionary<string, string> Metadata(TrainingData data, string optimizer)
+    /// <summary>
+    /// The adapter file's kohya <c>ss_*</c> and SAI <c>modelspec.*</c> keys for <paramref name="plan"/> on
+    /// <paramref name="model"/> with <paramref name="trainImages"/> images × repeats per epoch; nothing
+    /// time-dependent, so equal runs write equal bytes.
+    /// </summary>
+    public static Dictionary<string, string> Metadata(TrainingPlan plan, IDiffusionBase model, long trainImages)
     {
         var inv = CultureInfo.InvariantCulture;
-        var train = _plan.Train;
-        var trigger = _plan.Datasets.Select(d => d.Trigger).FirstOrDefault(t => t is not null);
+        var train = plan.Train;
+        var trigger = plan.Datasets.Select(d => d.Trigger).FirstOrDefault(t => t is not null);
         var metadata = new Dictionary<string, string>
         {
             ["ss_learning_rate"] = train.LearningRate.ToString("R", inv),
             ["ss_text_encoder_lr"] = train.TextEncoderLearningRate.ToString("R", inv),
-            ["ss_optimizer"] = optimizer,
+            ["ss_optimizer"] = TrainingOptimizer.NameOf(train.Optimizer),
             ["ss_lr_scheduler"] = train.Schedule.Kind.ToString().ToLowerInvariant(),
             ["ss_lr_warmup_steps"] = train.WarmupSteps.ToString(inv),
-            ["ss_resolution"] = $"({_model.Resolution}, {_model.Resolution})",
-            ["ss_num_train_images"] = data.Datasets.Sum(d => d.Train.Count * d.Plan.Repeats).ToString(inv),
+            ["ss_resolution"] = $"({model.Resolution}, {model.Resolution})",
+            ["ss_num_train_images"] = trainImages.ToString(inv),
             ["ss_batch_size_per_device"] = train.Batch.ToString(inv),
             ["ss_gradient_accumulation_steps"] = train.GradAccumulation.ToString(inv),
             ["ss_seed"] = train.Seed.ToString(inv),
@@ -316,13 +320,13 @@ public sealed class LoraTrainer
             ["ss_min_snr_gamma"] = train.MinSnrGamma?.ToString("R", inv) ?? "None",
             ["ss_noise_offset"] = train.NoiseOffset.ToString("R", inv),
             ["ss_mixed_precision"] = train.Precision.ToString().ToLowerInvariant(),
-            ["ss_base_model_version"] = "loranotebooks_tiny",
-            ["modelspec.architecture"] = "loranotebooks-tiny/lora",
+            ["ss_base_model_version"] = model.Architecture.KohyaVersion,
+            ["modelspec.architecture"] = model.Architecture.ModelSpec,
             ["modelspec.title"] = Path.GetFileNameWithoutExtension(train.OutputPath),
         };
         if (trigger is not null)
             metadata["modelspec.trigger_phrase"] = trigger;
-        if (_plan.Datasets.Select(d => d.Source).OfType<WorldSource>().FirstOrDefault() is { } world)
+        if (plan.Datasets.Select(d => d.Source).OfType<WorldSource>().FirstOrDefault() is { } world)
             metadata[WorldMetadataKey] = $"{world.Family}/{world.Member}";
         return metadata;
     }

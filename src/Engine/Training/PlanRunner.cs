@@ -18,18 +18,14 @@ public static class PlanRunner
     public static readonly EvaluateAction DefaultEvaluation = new(Samples: 8, Seed: 1);
 
     /// <summary>
-    /// Loads the base model a plan names: the built-in one, or a checkpoint saved by <see cref="IDiffusionBase.SaveWeights"/>.
+    /// Loads the base model a plan names (<see cref="BaseModelSource"/>): the built-in one, a checkpoint saved by
+    /// <see cref="IDiffusionBase.SaveWeights"/>, or a Stable Diffusion 1.x diffusers folder or single-file checkpoint.
     /// Sets libtorch's thread count first (<see cref="TorchThreads.Apply"/>: only idle cores, so a busy machine is not slowed to a crawl).
     /// </summary>
     public static IDiffusionBase LoadBase(BasePlan plan, Action<TrainingEvent> emit)
     {
         TorchThreads.Apply();
-        if (plan.CheckpointPath is { } path)
-            return BuiltInBase.Load(path);
-        var model = BuiltInBase.Load(out var pretrained);
-        if (!pretrained)
-            emit(new WarningEvent("the built-in base is not pretrained yet (no assets/base.safetensors): samples will be noise"));
-        return model;
+        return BaseModelSource.Open(plan).Load(message => emit(new WarningEvent(message)));
     }
 
     /// <summary>Runs <paramref name="plan"/> and returns its last event.</summary>

@@ -84,7 +84,7 @@ internal static class LoraDoMagic
                     else context.DisplayAs(text.Length == 0 ? $"{Path.GetFileName(path)}: no problems" : text, PlainTextFormatter.MimeType);
                     break;
                 default:
-                    var script = Lora.Check(LoraDo.ToScript(action, arguments!));
+                    var script = Lora.Check(LoraDo.ToScript(action, arguments!), estimate: false);
                     if (script.HasErrors)
                     {
                         context.Fail(command, message: $"{LoraDo.Name} {action}: " + string.Join("\n", script.Diagnostics.Select(d => d.Message)));

@@ -57,7 +57,7 @@ public sealed class LoraKernel : Microsoft.DotNet.Interactive.Kernel,
     /// <inheritdoc/>
     public async Task HandleAsync(SubmitCode command, KernelInvocationContext context)
     {
-        var result = Lora.Check(command.Code);
+        var result = await Task.Run(() => Lora.Check(command.Code), context.CancellationToken); // the estimate may calibrate for a few seconds
         context.Publish(Diagnostics(result, command.Code, command));
         var lines = CellLineOffset(command);
         var messages = result.Diagnostics.Select(d => (d.Severity, Text: (d with { Span = d.Span with { Line = d.Span.Line + lines } }).ToString(null))).ToList();
@@ -116,7 +116,7 @@ public sealed class LoraKernel : Microsoft.DotNet.Interactive.Kernel,
     /// <inheritdoc/>
     public Task HandleAsync(RequestDiagnostics command, KernelInvocationContext context)
     {
-        context.Publish(Diagnostics(Lora.Check(command.Code), command.Code, command));
+        context.Publish(Diagnostics(Lora.Check(command.Code, estimate: false), command.Code, command));
         return Task.CompletedTask;
     }
 

@@ -31,43 +31,12 @@ public class CheckpointLoadingTests
         Assert.True(d1.allclose(d2, rtol: tolerance, atol: tolerance), "decoded images differ");
     }
 
-    /// <summary>A diffusers folder: config.json files as diffusers writes them (SD 1.x names), weights, tokenizer.</summary>
-    private static void WriteDiffusersFolder(StableDiffusionModel model, string folder, ScalarType unetStoredAs)
-    {
-        void Write(string part, string weights, object config, TorchSharp.torch.nn.Module module, ScalarType? storeAs = null)
-        {
-            var dir = Directory.CreateDirectory(Path.Combine(folder, part)).FullName;
-            File.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(config));
-            ModuleWeights.Save(module, Path.Combine(dir, weights), storeAs: storeAs);
-        }
-        var (u, t, v) = (Tiny.Unet, Tiny.TextEncoder, Tiny.Vae);
-        Write("unet", "diffusion_pytorch_model.safetensors", new
-        {
-            sample_size = u.SampleSize, in_channels = u.InChannels, out_channels = u.OutChannels,
-            block_out_channels = u.BlockOutChannels, down_block_types = u.DownBlockTypes, up_block_types = u.UpBlockTypes,
-            layers_per_block = u.LayersPerBlock, cross_attention_dim = u.CrossAttentionDim, attention_head_dim = u.NumAttentionHeads,
-            norm_num_groups = u.NormNumGroups,
-        }, model.UNet, unetStoredAs);
-        Write("text_encoder", "model.safetensors", new
-        {
-            vocab_size = t.VocabSize, max_position_embeddings = t.MaxPositionEmbeddings, hidden_size = t.HiddenSize,
-            intermediate_size = t.IntermediateSize, num_hidden_layers = t.NumHiddenLayers, num_attention_heads = t.NumAttentionHeads,
-            hidden_act = t.HiddenAct,
-        }, model.TextEncoder);
-        Write("vae", "diffusion_pytorch_model.safetensors", new
-        {
-            block_out_channels = v.BlockOutChannels, layers_per_block = v.LayersPerBlock, latent_channels = v.LatentChannels,
-            norm_num_groups = v.NormNumGroups, scaling_factor = v.ScalingFactor,
-        }, model.Vae);
-        TinyStableDiffusion.WriteTokenizer(folder);
-    }
-
     [Fact]
     public void a_diffusers_folder_loads_to_the_same_outputs()
     {
         using var model = TinyStableDiffusion.Model();
         var folder = TinyStableDiffusion.TempFolder();
-        WriteDiffusersFolder(model, folder, ScalarType.Float32);
+        TinyStableDiffusion.WriteDiffusersFolder(model, folder, ScalarType.Float32);
         using var loaded = StableDiffusionCheckpoint.LoadFolder(folder);
         Assert.Equal(JsonSerializer.Serialize(Tiny), JsonSerializer.Serialize(loaded.Config));
         AssertSameOutputs(model, loaded, 1e-6);
@@ -78,7 +47,7 @@ public class CheckpointLoadingTests
     {
         using var model = TinyStableDiffusion.Model();
         var folder = TinyStableDiffusion.TempFolder();
-        WriteDiffusersFolder(model, folder, ScalarType.Float16);
+        TinyStableDiffusion.WriteDiffusersFolder(model, folder, ScalarType.Float16);
         using var loaded = StableDiffusionCheckpoint.LoadFolder(folder);
         Assert.All(loaded.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
         AssertSameOutputs(model, loaded, 1e-2);

@@ -18,24 +18,15 @@ public sealed record ArchitectureSummary(long UNet, long TextEncoder, long Vae, 
     /// <summary>Measures <paramref name="config"/>.</summary>
     public static ArchitectureSummary Of(StableDiffusionConfig config)
     {
-        var previous = get_default_device();
-        set_default_device(META);
-        try
+        return MetaDevice.Use(() =>
         {
-            // The tokenizer plays no part in the sizes; two special tokens satisfy the constructor.
-            var tokenizer = new ClipTokenizer(new Dictionary<string, int> { [ClipTokenizer.StartOfText] = 0, [ClipTokenizer.EndOfText] = 1 }, [],
-                config.TextEncoder.MaxPositionEmbeddings);
-            using var model = new StableDiffusionModel(config, tokenizer);
+            using var model = new StableDiffusionModel(config, ClipTokenizer.Placeholder(config.TextEncoder.MaxPositionEmbeddings));
             var targets = LoraTarget.Find(model.Parts, new LoraOptions { Targets = StableDiffusionModel.KohyaTargets });
             return new ArchitectureSummary(
                 Count(model.UNet), Count(model.TextEncoder), Count(model.Vae),
                 targets.Count(t => t.Part.Prefix == ModelPart.UNet), targets.Count(t => t.Part.Prefix == ModelPart.TextEncoder),
                 targets.Sum(t => t.BaseWeight.shape[0] + t.BaseWeight.shape[1]));
-        }
-        finally
-        {
-            set_default_device(previous);
-        }
+        });
     }
 
     private static long Count(nn.Module module) => module.parameters().Sum(p => p.numel());

@@ -51,6 +51,10 @@ public sealed class ClipTokenizer
         MaxLength = maxLength;
     }
 
+    /// <summary>A tokenizer of just the two special tokens, for building a model whose sizes matter but whose text does not (on the meta device).</summary>
+    public static ClipTokenizer Placeholder(int maxLength) =>
+        new(new Dictionary<string, int> { [StartOfText] = 0, [EndOfText] = 1 }, [], maxLength);
+
     /// <summary>The id of <see cref="StartOfText"/>.</summary>
     public int Bos { get; }
 

@@ -20,12 +20,19 @@ public static class GpuMemoryEstimate
     private const long CudaContextBytes = 800L << 20;
     private const int HalfBytes = 2;
 
-    /// <summary>Estimated peak bytes for training a rank-<paramref name="rank"/> LoRA at <paramref name="resolution"/> px and <paramref name="batch"/> images a step.</summary>
-    public static long Training(ArchitectureSummary architecture, int batch, int resolution = 512, int rank = 8, bool gradientCheckpointing = false)
+    /// <summary>Estimated peak bytes for training a rank-<paramref name="rank"/> LoRA on kohya's default modules at <paramref name="resolution"/> px and <paramref name="batch"/> images a step.</summary>
+    public static long Training(ArchitectureSummary architecture, int batch, int resolution = 512, int rank = 8, bool gradientCheckpointing = false) =>
+        Training(architecture, architecture.LoraParametersPerRank * rank, batch, resolution, gradientCheckpointing);
+
+    /// <summary>
+    /// Estimated peak bytes for training an adapter of <paramref name="adapterParameters"/> parameters:
+    /// CUDA context + half-precision base weights + adapter (fp32 weights, gradients and AdamW's two
+    /// moments: 16 bytes a parameter) + half-precision activations, which scale with batch and pixel count.
+    /// </summary>
+    public static long Training(ArchitectureSummary architecture, long adapterParameters, int batch, int resolution, bool gradientCheckpointing)
     {
         var weights = (architecture.UNet + architecture.TextEncoder + architecture.Vae) * HalfBytes;
-        // fp32 adapter weights, gradients and AdamW's two moments.
-        var adapters = architecture.LoraParametersPerRank * rank * 4L * 4;
+        var adapters = adapterParameters * 4L * 4;
         var perImage = gradientCheckpointing ? CheckpointedActivationsPerImage : ActivationsPerImage;
         var activations = (long)(perImage * HalfBytes * batch * Math.Pow(resolution / 512.0, 2));
         return CudaContextBytes + weights + adapters + activations;

@@ -38,15 +38,15 @@ public static class StableDiffusionCheckpoint
 
     /// <summary>
     /// Loads a single-file checkpoint with original keys, of architecture <paramref name="config"/>
-    /// (default SD 1.5). The tokenizer files come from <paramref name="tokenizerFolder"/>, by default
+    /// (default: the file's <see cref="StableDiffusionConfig.MetadataKey"/> entry, else SD 1.5). The tokenizer files come from <paramref name="tokenizerFolder"/>, by default
     /// <c>tokenizer/</c> beside the file. EMA weights (<c>model_ema.*</c>) and schedule buffers are ignored.
     /// </summary>
     public static StableDiffusionModel LoadSingleFile(string path, StableDiffusionConfig? config = null, string? tokenizerFolder = null,
         ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
-        config ??= StableDiffusionConfig.Sd15;
         tokenizerFolder ??= Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "tokenizer");
         using var file = SafeTensorsFile.Open(path);
+        config ??= ConfigOf(file);
         var model = Create(config, ClipTokenizer.Load(tokenizerFolder, config.TextEncoder.MaxPositionEmbeddings), dtype);
         CheckpointWeights.Load(model.UNet, "UNet", file, path, k => OriginalKeys.UNetPrefix + OriginalKeys.UNet(k, config.Unet), OriginalKeys.UNetPrefix);
         CheckpointWeights.Load(model.TextEncoder, "text encoder", file, path, k => TextEncoderKey(file, k), OriginalKeys.TextEncoderPrefix, IsPositionIds);
@@ -56,7 +56,8 @@ public static class StableDiffusionCheckpoint
 
     /// <summary>
     /// Writes <paramref name="model"/>'s weights as a single-file checkpoint with original keys (what
-    /// A1111 and ComfyUI load, and <see cref="LoadSingleFile"/> reads back), in their current dtype.
+    /// A1111 and ComfyUI load, and <see cref="LoadSingleFile"/> reads back), in their current dtype, with
+    /// the architecture in the <see cref="StableDiffusionConfig.MetadataKey"/> metadata entry.
     /// </summary>
     public static void SaveSingleFile(StableDiffusionModel model, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -71,8 +72,16 @@ public static class StableDiffusionCheckpoint
             using var stored = OriginalKeys.IsVaeConvAttentionWeight(key) ? value.reshape(value.shape[0], value.shape[1], 1, 1) : value.alias();
             tensors.Add(SafeTensorsTorch.ToTensorData(OriginalKeys.VaePrefix + OriginalKeys.Vae(key, config.Vae), stored));
         }
-        SafeTensorsWriter.Write(path, tensors, metadata);
+        var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { [StableDiffusionConfig.MetadataKey] = config.ToJson() };
+        SafeTensorsWriter.Write(path, tensors, meta);
     }
+
+    /// <summary>The architecture a single-file checkpoint names in its metadata, else SD 1.5.</summary>
+    public static StableDiffusionConfig ConfigOf(SafeTensorsFile file) =>
+        file.Metadata.TryGetValue(StableDiffusionConfig.MetadataKey, out var json) ? StableDiffusionConfig.FromJson(json) : StableDiffusionConfig.Sd15;
+
+    /// <summary>True when <paramref name="file"/> holds original-layout SD weights (<c>model.diffusion_model.*</c> keys).</summary>
+    public static bool IsSingleFile(SafeTensorsFile file) => file.Tensors.Keys.Any(k => k.StartsWith(OriginalKeys.UNetPrefix, StringComparison.Ordinal));
 
     /// <summary>The file key of a text encoder key; some checkpoints omit <c>text_model.</c> (older transformers).</summary>
     private static string TextEncoderKey(SafeTensorsFile file, string key)

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using LoraNotebooks.Engine.Diffusion;
 
 namespace LoraNotebooks.Engine.Models.StableDiffusion;
@@ -9,6 +11,18 @@ namespace LoraNotebooks.Engine.Models.StableDiffusion;
 /// </summary>
 public sealed record StableDiffusionConfig
 {
+    /// <summary>
+    /// The single-file metadata key holding the architecture as JSON, written by
+    /// <see cref="StableDiffusionCheckpoint.SaveSingleFile"/>; files without it are SD 1.5.
+    /// </summary>
+    public const string MetadataKey = "lora.sd_config";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
     /// <summary>The UNet (on latents).</summary>
     public required UNetConfig Unet { get; init; }
 
@@ -90,6 +104,13 @@ public sealed record StableDiffusionConfig
         },
         Vae = new VaeConfig { BlockOutChannels = [32, 64], LayersPerBlock = 1, NormNumGroups = 8 },
     };
+
+    /// <summary>This config as one line of JSON (snake_case keys).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>The config in <paramref name="json"/>.</summary>
+    public static StableDiffusionConfig FromJson(string json) =>
+        JsonSerializer.Deserialize<StableDiffusionConfig>(json, Json) ?? throw new ArgumentException("the Stable Diffusion config JSON is empty");
 
     /// <summary>Throws <see cref="ArgumentException"/> if the parts do not fit together.</summary>
     public void Validate()

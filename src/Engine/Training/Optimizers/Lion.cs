@@ -13,13 +13,11 @@ internal sealed class Lion : TrainingOptimizer
     private readonly LionOptimizer _plan;
     private readonly List<Tensor> _momentum;
 
-    public Lion(IReadOnlyList<ParameterGroup> groups, LionOptimizer plan) : base(groups)
+    public Lion(IReadOnlyList<ParameterGroup> groups, LionOptimizer plan) : base(groups, plan)
     {
         _plan = plan;
         _momentum = groups.SelectMany(g => g.Parameters).Select(p => zeros_like(p).DetachFromDisposeScope()).ToList();
     }
-
-    public override string Name => "Lion";
 
     public override void Step(double factor)
     {

@@ -19,7 +19,7 @@ internal sealed class Prodigy : TrainingOptimizer
     private double _dMax = D0;
     private double _dNumerator;
 
-    public Prodigy(IReadOnlyList<ParameterGroup> groups, ProdigyOptimizer plan) : base(groups)
+    public Prodigy(IReadOnlyList<ParameterGroup> groups, ProdigyOptimizer plan) : base(groups, plan)
     {
         _plan = plan;
         _state = groups.SelectMany(g => g.Parameters).Select(p => (
@@ -28,8 +28,6 @@ internal sealed class Prodigy : TrainingOptimizer
             zeros_like(p).DetachFromDisposeScope(),
             zeros_like(p).DetachFromDisposeScope())).ToList();
     }
-
-    public override string Name => "Prodigy";
 
     /// <summary>The current step-size estimate d.</summary>
     public double D => _d;

@@ -14,13 +14,11 @@ internal sealed class Sgd : TrainingOptimizer
     private readonly SgdOptimizer _plan;
     private readonly List<Tensor> _momentum;
 
-    public Sgd(IReadOnlyList<ParameterGroup> groups, SgdOptimizer plan) : base(groups)
+    public Sgd(IReadOnlyList<ParameterGroup> groups, SgdOptimizer plan) : base(groups, plan)
     {
         _plan = plan;
         _momentum = groups.SelectMany(g => g.Parameters).Select(p => zeros_like(p).DetachFromDisposeScope()).ToList();
     }
-
-    public override string Name => _plan.Nesterov ? "SGDNesterov" : "SGD";
 
     public override void Step(double factor)
     {

@@ -13,18 +13,14 @@ internal sealed class TorchOptimizer : TrainingOptimizer
     private const string StateKey = "torch_state";
     private readonly OptimizerHelper _optimizer;
 
-    private TorchOptimizer(IReadOnlyList<ParameterGroup> groups, OptimizerHelper optimizer, string name) : base(groups)
+    private TorchOptimizer(IReadOnlyList<ParameterGroup> groups, AdamWOptimizer plan, OptimizerHelper optimizer) : base(groups, plan)
     {
         _optimizer = optimizer;
-        Name = name;
     }
 
-    public override string Name { get; }
-
-    public static TorchOptimizer AdamW(IReadOnlyList<ParameterGroup> groups, AdamWOptimizer plan) => new(groups,
+    public static TorchOptimizer AdamW(IReadOnlyList<ParameterGroup> groups, AdamWOptimizer plan) => new(groups, plan,
         optim.AdamW(groups.Select(g => new AdamW.ParamGroup(g.Parameters, g.LearningRate, plan.Beta1, plan.Beta2, plan.Epsilon, plan.WeightDecay)).ToList(),
-            groups[0].LearningRate, plan.Beta1, plan.Beta2, plan.Epsilon, plan.WeightDecay),
-        "AdamW");
+            groups[0].LearningRate, plan.Beta1, plan.Beta2, plan.Epsilon, plan.WeightDecay));
 
     public override void Step(double factor)
     {

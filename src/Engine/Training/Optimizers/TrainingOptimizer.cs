@@ -17,8 +17,9 @@ public sealed record ParameterGroup(string Name, IReadOnlyList<Parameter> Parame
 /// </summary>
 public abstract class TrainingOptimizer : IDisposable
 {
-    private protected TrainingOptimizer(IReadOnlyList<ParameterGroup> groups)
+    private protected TrainingOptimizer(IReadOnlyList<ParameterGroup> groups, OptimizerPlan plan)
     {
+        Name = NameOf(plan);
         if (groups.Sum(g => g.Parameters.Count) == 0)
             throw new ArgumentException("there is nothing to train: the adapter has no parameters");
         Groups = groups;
@@ -28,7 +29,17 @@ public abstract class TrainingOptimizer : IDisposable
     public IReadOnlyList<ParameterGroup> Groups { get; }
 
     /// <summary>The name written into adapter metadata (<c>ss_optimizer</c>).</summary>
-    public abstract string Name { get; }
+    public string Name { get; }
+
+    /// <summary>kohya's name for the optimizer <paramref name="plan"/> asks for.</summary>
+    public static string NameOf(OptimizerPlan plan) => plan switch
+    {
+        AdamWOptimizer => "AdamW",
+        SgdOptimizer s => s.Nesterov ? "SGDNesterov" : "SGD",
+        LionOptimizer => "Lion",
+        ProdigyOptimizer => "Prodigy",
+        _ => throw new ArgumentException($"unknown optimizer {plan.GetType().Name}"),
+    };
 
     /// <summary>The optimizer <paramref name="plan"/> asks for, over <paramref name="groups"/>.</summary>
     public static TrainingOptimizer Create(OptimizerPlan plan, IReadOnlyList<ParameterGroup> groups) => plan switch

@@ -1,0 +1,148 @@
+using LoraNotebooks.Engine.Diffusion;
+using LoraNotebooks.Engine.Lora;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LoraNotebooks.Engine.Models;
+
+/// <summary>
+/// What every text-conditioned denoiser here shares: the loss, guided prediction and sampling over a
+/// <see cref="UNet2DConditionModel"/> and a <see cref="DdpmSchedule"/>. Subclasses say how images enter
+/// and leave the denoiser's space (pixels in [−1, 1] for the built-in model, scaled VAE latents for
+/// Stable Diffusion) and how captions become hidden states. Subclasses hold the modules themselves, so
+/// their field names stay the state-dict keys.
+/// </summary>
+public abstract class DenoisingModel : nn.Module, IDiffusionBase
+{
+    /// <summary>A model named <paramref name="name"/> denoising on <paramref name="schedule"/>.</summary>
+    protected DenoisingModel(string name, DdpmSchedule schedule) : base(name) => Schedule = schedule;
+
+    /// <summary>The noise schedule.</summary>
+    public DdpmSchedule Schedule { get; }
+
+    /// <summary>The denoiser.</summary>
+    public abstract UNet2DConditionModel UNet { get; }
+
+    /// <inheritdoc/>
+    public abstract IReadOnlyList<ModelPart> Parts { get; }
+
+    /// <inheritdoc/>
+    public abstract int Resolution { get; }
+
+    /// <inheritdoc/>
+    public abstract (string KohyaVersion, string ModelSpec) Architecture { get; }
+
+    /// <inheritdoc/>
+    public int TrainTimesteps => Schedule.NumTrainTimesteps;
+
+    /// <inheritdoc/>
+    public Device Device => UNet.parameters().First().device;
+
+    /// <inheritdoc/>
+    public void CastWeights(ScalarType dtype) => this.to(dtype);
+
+    /// <inheritdoc/>
+    public abstract void SaveWeights(string path, IReadOnlyDictionary<string, string>? metadata = null);
+
+    /// <summary>Text hidden states [B, L, hidden_size] for <paramref name="captions"/>.</summary>
+    public abstract Tensor EncodeText(IReadOnlyList<string> captions);
+
+    /// <summary>Images [B, 3, H, W] in [0, 1] in the denoiser's space.</summary>
+    protected abstract Tensor ToDenoiserSpace(Tensor images);
+
+    /// <summary>Images [B, 3, H, W] in [0, 1] from the denoiser's space.</summary>
+    protected abstract Tensor FromDenoiserSpace(Tensor sample);
+
+    /// <summary>
+    /// The UNet's raw prediction (ε or v) for noisy samples, in the sample's dtype. When the weights were
+    /// cast (bf16 training), inputs are cast to the weights' dtype and the prediction back.
+    /// </summary>
+    public Tensor Predict(Tensor sample, Tensor timesteps, Tensor context)
+    {
+        var dtype = UNet.parameters().First().dtype;
+        if (dtype == sample.dtype)
+            return UNet.Forward(sample, timesteps, context.to(dtype));
+        using var scope = NewDisposeScope();
+        return UNet.Forward(sample.to(dtype), timesteps, context.to(dtype)).to(sample.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Classifier-free guidance: <c>uncond + guidance · (cond − uncond)</c>, both predictions in one
+    /// batch. With guidance 1 that is the conditional prediction, so the unconditional pass is skipped.
+    /// </summary>
+    public Tensor GuidedPrediction(Tensor sample, Tensor timesteps, Tensor context, Tensor uncondContext, double guidance)
+    {
+        if (guidance == 1)
+            return Predict(sample, timesteps, context);
+        using var scope = NewDisposeScope();
+        var halves = Predict(cat([sample, sample]), cat([timesteps, timesteps]), cat([context, uncondContext])).chunk(2);
+        return (halves[1] + guidance * (halves[0] - halves[1])).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The denoising loss on clean <paramref name="images"/> [B, 3, H, W] in [0, 1] with their captions:
+    /// MSE between the prediction and its target at uniformly drawn timesteps (or the given
+    /// <paramref name="timesteps"/> [B]), optionally min-SNR weighted. Noise and timesteps come from
+    /// <paramref name="generator"/>.
+    /// </summary>
+    public Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null)
+    {
+        options ??= new DiffusionLossOptions();
+        using var scope = NewDisposeScope();
+        var device = Device;
+        var original = ToDenoiserSpace(images);
+        var batch = original.shape[0];
+        var noise = randn(original.shape, generator: generator).to(device);
+        if (options.NoiseOffset != 0)
+            noise = noise + options.NoiseOffset * randn([batch, original.shape[1], 1, 1], generator: generator).to(device);
+        timesteps = timesteps?.to(int64).to(device) ?? randint(0, TrainTimesteps, [batch], dtype: int64, generator: generator).to(device);
+        var noisy = Schedule.AddNoise(original, noise, timesteps);
+        var prediction = Predict(noisy, timesteps, EncodeText(captions));
+        var perImage = (prediction.to(float32) - Schedule.Target(original, noise, timesteps)).square().mean([1, 2, 3]);
+        if (options.MinSnrGamma is { } gamma)
+            perImage = perImage * Schedule.MinSnrWeights(timesteps, gamma);
+        return perImage.mean().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Generates one image per prompt at the denoiser's sample size, [B, 3, H, W] in [0, 1]. Image b starts
+    /// from noise seeded by <paramref name="seeds"/>[b] and depends on nothing else random, so a seed always
+    /// gives the same picture. The unconditional branch of guidance uses <paramref name="negativePrompt"/>
+    /// (default: the empty caption).
+    /// </summary>
+    public Tensor Sample(IReadOnlyList<string> prompts, IReadOnlyList<long> seeds, int steps = 20, double guidance = 3,
+        string? negativePrompt = null, SamplerKind sampler = SamplerKind.Ddim)
+    {
+        if (prompts.Count != seeds.Count)
+            throw new ArgumentException($"one seed per prompt is needed: {prompts.Count} prompts, {seeds.Count} seeds");
+        var wasTraining = training;
+        var generators = seeds.Select(s => new Generator((ulong)s)).ToArray();
+        eval();
+        try
+        {
+            using var _ = no_grad();
+            using var scope = NewDisposeScope();
+            var scheduler = sampler.Create(Schedule);
+            scheduler.SetTimesteps(steps);
+            var size = UNet.Config.SampleSize;
+            var context = EncodeText(prompts);
+            var uncond = EncodeText(Enumerable.Repeat(negativePrompt ?? "", prompts.Count).ToArray());
+            var noise = SchedulerMath.Noise(empty([prompts.Count, UNet.Config.InChannels, size, size], device: Device), generators);
+            var sample = scheduler.ScaleInitialNoise(noise);
+            for (var i = 0; i < scheduler.Timesteps.Count; i++)
+            {
+                using var stepScope = NewDisposeScope();
+                var timesteps = full([prompts.Count], scheduler.Timesteps[i], dtype: int64, device: Device);
+                var prediction = GuidedPrediction(scheduler.ScaleModelInput(sample, i), timesteps, context, uncond, guidance);
+                sample = scheduler.Step(prediction, i, sample, generators).MoveToOuterDisposeScope();
+            }
+            return FromDenoiserSpace(sample).MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            train(wasTraining);
+            foreach (var generator in generators)
+                generator.Dispose();
+        }
+    }
+}

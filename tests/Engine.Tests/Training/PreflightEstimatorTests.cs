@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using LoraNotebooks.Dsl;
+using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Dsl.Preflight;
+using LoraNotebooks.Engine.Lora;
+using LoraNotebooks.Engine.Models;
+using LoraNotebooks.Engine.Training;
+using LoraNotebooks.Engine.World;
+
+namespace LoraNotebooks.Engine.Tests.Training;
+
+/// <summary>The engine's pre-flight estimates against what a run really does.</summary>
+public sealed class PreflightEstimatorTests : IDisposable
+{
+    private readonly TrainingSetup _setup = new();
+    private readonly string _cache;
+
+    public PreflightEstimatorTests()
+    {
+        _setup.Model.SaveWeights(Path.Combine(_setup.Root, "base.safetensors"));
+        _cache = Path.Combine(_setup.Root, "calibration");
+    }
+
+    private CheckResult Check(string script, PreflightEstimator estimator)
+    {
+        var path = Path.Combine(_setup.Root, "script.lora");
+        var result = LoraScript.Check(script, path, new CheckContext(WorldCatalog.Instance, estimator));
+        Assert.False(result.HasErrors, result.Render(path));
+        Assert.Null(result.Summary?.EstimateProblem);
+        return result;
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("targets [attention, conv, text_encoder]\n  target \"**.to_q\" rank 4\n  rslora")]
+    public void the_estimated_parameters_and_file_bytes_equal_those_of_a_real_run(string lora)
+    {
+        var script = "base \"base.safetensors\"\n" + TrainingSetup.Script(train: "steps 2", lora: lora);
+        var estimate = Check(script, new PreflightEstimator(_cache)).Summary!.Estimate!;
+
+        var plan = Check(script, new PreflightEstimator(null)).Plan!;
+        using var model = PlanRunner.LoadBase(plan.Base, _ => { });
+        using var adapters = new LoraModel(model.Parts);
+        var result = new LoraTrainer(model, adapters, plan.Training!).Run();
+
+        Assert.Equal(result.Network.parameters().Sum(p => p.numel()), estimate.TrainableParameters);
+        Assert.Equal(new FileInfo(result.AdapterPath).Length, estimate.AdapterFileBytes);
+    }
+
+    [Fact]
+    public void the_summary_labels_estimates_and_a_second_check_reads_the_cached_calibration_quickly()
+    {
+        var script = "base \"base.safetensors\"\n" + TrainingSetup.Script(train: "steps 40");
+        var estimator = new PreflightEstimator(_cache);
+        var clock = Stopwatch.StartNew();
+        var first = Check(script, estimator);
+        var calibrating = clock.Elapsed;
+        clock.Restart();
+        var second = Check(script, estimator);
+        var cached = clock.Elapsed;
+        Console.WriteLine($"check with calibration: {calibrating.TotalMilliseconds:F0} ms; from the cache: {cached.TotalMilliseconds:F0} ms");
+
+        var text = PreflightRenderer.Render(second.Summary!);
+        Assert.Contains("trainable parameters: ~", text);
+        Assert.Contains("peak memory: ~", text);
+        Assert.Contains("(estimate)", text);
+        Assert.Contains("calibrated on this machine", text);
+        Assert.DoesNotContain("cached", PreflightRenderer.Render(first.Summary!));
+        Assert.Contains("cached", text);
+        Assert.Equal(first.Summary!.Estimate!.PeakMemoryBytes, second.Summary!.Estimate!.PeakMemoryBytes);
+        Assert.InRange(second.Summary.Estimate.PeakMemoryBytes, 50L << 20, 64L << 30);
+        Assert.True(second.Summary.Estimate.Duration > TimeSpan.Zero);
+        Assert.True(cached < TimeSpan.FromSeconds(2), $"a cached check took {cached.TotalMilliseconds:F0} ms");
+        Assert.True(calibrating < TimeSpan.FromSeconds(30), $"a calibrating check of the tiny model took {calibrating.TotalSeconds:F1} s");
+    }
+
+    [Fact]
+    public void a_base_the_estimator_cannot_read_shows_why_instead_of_numbers()
+    {
+        File.WriteAllBytes(Path.Combine(_setup.Root, "broken.safetensors"), [1, 2, 3]);
+        var result = LoraScript.Check("base \"broken.safetensors\"\n" + TrainingSetup.Script(train: "steps 2"), Path.Combine(_setup.Root, "script.lora"),
+            new CheckContext(WorldCatalog.Instance, new PreflightEstimator(_cache)));
+        Assert.Null(result.Summary!.Estimate);
+        Assert.Contains("not estimated (file is 3 bytes long", PreflightRenderer.Render(result.Summary));
+    }
+
+    public void Dispose() => _setup.Dispose();
+}
