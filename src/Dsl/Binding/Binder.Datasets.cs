@@ -63,6 +63,12 @@ internal sealed partial class Binder
         var repeats = WholeSetting(section, "repeats", NumberRange.AtLeast(1, 10_000)) ?? 1;
         var dropout = FractionSetting(section, "caption_dropout", NumberRange.Fraction) ?? 0;
         var flip = Flag(section.One("flip")) ?? false;
+        var crop = Crop.Center;
+        if (section.One("crop") is { } cropStatement && read.Single(cropStatement, "center or random") is { } cropValue
+            && read.Choice("crop", "crop", cropValue, Vocabulary.Crops, out var chosenCrop))
+        {
+            crop = chosenCrop;
+        }
         var shuffle = BindCaptionShuffle(section.One("caption_shuffle"));
 
         int? resolution = null;
@@ -75,7 +81,7 @@ internal sealed partial class Binder
         }
 
         var validationImages = BindValidation(section.One("validation"), imageCount, name);
-        var plan = new DatasetPlan(name, source, imageCount, validationImages, repeats, trigger, captionExtension, shuffle, dropout, flip, resolution);
+        var plan = new DatasetPlan(name, source, imageCount, validationImages, repeats, trigger, captionExtension, shuffle, dropout, flip, resolution, crop);
         if (trigger is not null) triggerSpans[plan] = section.One("trigger")!.Arguments[0].Span;
         return plan;
     }

@@ -30,6 +30,7 @@ internal static class Vocabulary
         new("caption_shuffle", BlockKind.Dataset, "shuffle caption tags, keeping the first N"),
         new("caption_dropout", BlockKind.Dataset, "share of steps trained with an empty caption"),
         new("flip", BlockKind.Dataset, "mirror images at random"),
+        new("crop", BlockKind.Dataset, "center or random: where pictures are cut to the training size"),
         new("resolution", BlockKind.Dataset, "training size in pixels"),
         new("validation", BlockKind.Dataset, "images held out for validation (count or %)"),
 
@@ -104,6 +105,12 @@ internal static class Vocabulary
     {
         ["ddim"] = Sampler.Ddim,
         ["euler_a"] = Sampler.EulerAncestral,
+    };
+
+    public static readonly IReadOnlyDictionary<string, Crop> Crops = new Dictionary<string, Crop>
+    {
+        ["center"] = Crop.Center,
+        ["random"] = Crop.Random,
     };
 
     public static readonly IReadOnlyDictionary<string, LoraInit> Inits = new Dictionary<string, LoraInit>

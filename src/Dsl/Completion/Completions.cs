@@ -54,6 +54,7 @@ public static class Completions
             return previous == "every" ? [] : Values(["steps", "epochs"]);
         }
         if (previous == "sampler") return Values(Vocabulary.Samplers.Keys);
+        if (previous == "crop") return Values(Vocabulary.Crops.Keys);
         if (previous == "nesterov") return Values(Vocabulary.Booleans.Keys);
         var options = keyword switch
         {
@@ -71,6 +72,7 @@ public static class Completions
         "schedule" => Values(Vocabulary.Schedules.Keys),
         "precision" => Values(Vocabulary.Precisions.Keys),
         "sampler" => Values(Vocabulary.Samplers.Keys),
+        "crop" => Values(Vocabulary.Crops.Keys),
         "init" => Values(Vocabulary.Inits.Keys),
         "targets" or "target" => Values(Vocabulary.TargetGroups.Keys),
         "flip" or "rslora" or "fail_on_bad_images" => Values(Vocabulary.Booleans.Keys),

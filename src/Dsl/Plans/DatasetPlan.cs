@@ -12,6 +12,7 @@ namespace LoraNotebooks.Dsl.Plans;
 /// <param name="CaptionDropout">Fraction of steps (0 to 1) that train with an empty caption.</param>
 /// <param name="Flip">Mirror images left-right at random.</param>
 /// <param name="Resolution">Training size in pixels (square), or null for the base model's own size.</param>
+/// <param name="Crop">How a picture larger than its bucket is cut to it: at the centre once, or at a random place each time it is drawn.</param>
 public sealed record DatasetPlan(
     string Name,
     DatasetSource Source,
@@ -23,10 +24,21 @@ public sealed record DatasetPlan(
     CaptionShuffle? CaptionShuffle,
     double CaptionDropout,
     bool Flip,
-    int? Resolution)
+    int? Resolution,
+    Crop Crop = Crop.Center)
 {
     /// <summary>Images that train (the rest are held out for validation).</summary>
     public int TrainImages => ImageCount - ValidationImages;
+}
+
+/// <summary>Where a picture is cut to its training size.</summary>
+public enum Crop
+{
+    /// <summary>The centre, once, when the dataset is read.</summary>
+    Center,
+
+    /// <summary>A random place each time the picture is drawn (seeded): more variety from few pictures.</summary>
+    Random,
 }
 
 /// <summary>Caption tags are shuffled each step, except the first <see cref="KeepTokens"/> (e.g. the trigger).</summary>

@@ -37,8 +37,12 @@ public sealed class CaptionedFolder
     public IReadOnlyList<SkippedFile> Skipped { get; }
 
     /// <summary>Reads <paramref name="folder"/> into the aspect buckets of <paramref name="resolution"/>; a missing caption file reads as "".</summary>
+    /// <param name="folder">The dataset folder.</param>
+    /// <param name="resolution">The training size whose buckets the pictures go to.</param>
+    /// <param name="captionExtension">The caption files' extension.</param>
+    /// <param name="keepCover">Also keep each picture resized to just cover its bucket, uncut (<see cref="TrainingImage.Cover"/>), for random crops.</param>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    public static CaptionedFolder Read(string folder, int resolution, string captionExtension = ".txt")
+    public static CaptionedFolder Read(string folder, int resolution, string captionExtension = ".txt", bool keepCover = false)
     {
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"dataset folder '{folder}' does not exist");
@@ -46,7 +50,7 @@ public sealed class CaptionedFolder
         var skipped = new List<SkippedFile>();
         foreach (var path in Directory.EnumerateFiles(folder).Where(p => ImageExtensions.Contains(Path.GetExtension(p).ToLowerInvariant())).Order(StringComparer.Ordinal))
         {
-            var reason = TryRead(path, resolution, out var rgb, out var bucket);
+            var reason = TryRead(path, resolution, keepCover, out var rgb, out var bucket, out var cover);
             if (reason is not null)
             {
                 skipped.Add(new SkippedFile(path, reason));
@@ -54,15 +58,16 @@ public sealed class CaptionedFolder
             }
             var captionPath = Path.ChangeExtension(path, captionExtension);
             var caption = File.Exists(captionPath) ? File.ReadAllText(captionPath).Trim() : "";
-            images.Add(new TrainingImage(rgb!, bucket, caption, path));
+            images.Add(new TrainingImage(rgb!, bucket, caption, path, cover));
         }
         return new CaptionedFolder(images, skipped);
     }
 
-    private static string? TryRead(string path, int resolution, out byte[]? rgb, out Bucket bucket)
+    private static string? TryRead(string path, int resolution, bool keepCover, out byte[]? rgb, out Bucket bucket, out CoverImage? cover)
     {
         rgb = null;
         bucket = default;
+        cover = null;
         try
         {
             var length = new FileInfo(path).Length;
@@ -75,7 +80,17 @@ public sealed class CaptionedFolder
                 return $"{info.Width}×{info.Height} pixels is over the limit of {MaxPixels}";
             using var image = Image.Load<Rgb24>(path);
             var chosen = bucket = AspectBuckets.Choose(image.Width, image.Height, resolution);
-            image.Mutate(i => i.Resize(new ResizeOptions { Size = new Size(chosen.Width, chosen.Height), Mode = ResizeMode.Crop, Position = AnchorPositionMode.Center }));
+            // Resize to just cover the bucket (the smallest scale at which both sides reach it), then cut.
+            var scale = Math.Max((double)chosen.Width / image.Width, (double)chosen.Height / image.Height);
+            var coverSize = new Size(Math.Max(chosen.Width, (int)Math.Round(image.Width * scale)), Math.Max(chosen.Height, (int)Math.Round(image.Height * scale)));
+            image.Mutate(i => i.Resize(coverSize));
+            if (keepCover)
+            {
+                var whole = new byte[coverSize.Width * coverSize.Height * 3];
+                image.CopyPixelDataTo(whole);
+                cover = new CoverImage(whole, coverSize.Width, coverSize.Height);
+            }
+            image.Mutate(i => i.Crop(new Rectangle((coverSize.Width - chosen.Width) / 2, (coverSize.Height - chosen.Height) / 2, chosen.Width, chosen.Height)));
             rgb = new byte[chosen.Width * chosen.Height * 3];
             image.CopyPixelDataTo(rgb);
             return null;

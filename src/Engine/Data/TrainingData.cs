@@ -50,7 +50,7 @@ public sealed class TrainingData
             switch (dataset.Source)
             {
                 case FolderSource folder:
-                    var read = CaptionedFolder.Read(folder.Path, resolution, dataset.CaptionExtension);
+                    var read = CaptionedFolder.Read(folder.Path, resolution, dataset.CaptionExtension, keepCover: dataset.Crop == Crop.Random);
                     if (read.Skipped.Count > 0 && plan.Train.FailOnBadImages)
                         throw new InvalidDataException(
                             $"dataset '{dataset.Name}': {Describe(read.Skipped[0])} (fail_on_bad_images is on; {read.Skipped.Count} unreadable in all)");

@@ -1,8 +1,38 @@
 namespace LoraNotebooks.Engine.Data;
 
 /// <summary>One picture ready to train: RGB bytes row by row, exactly the size of its bucket, and its caption.</summary>
-/// <param name="Rgb">Bucket.Width × Bucket.Height × 3 bytes.</param>
+/// <param name="Rgb">Bucket.Width × Bucket.Height × 3 bytes: the picture cut to its bucket at the centre.</param>
 /// <param name="Bucket">Its training size.</param>
 /// <param name="Caption">The caption as loaded (with the trigger put in).</param>
 /// <param name="Source">Where it came from: a file path, or <c>world:FAMILY/MEMBER#INDEX</c>.</param>
-public sealed record TrainingImage(byte[] Rgb, Bucket Bucket, string Caption, string Source);
+/// <param name="Cover">For <c>crop random</c>: the picture resized to just cover its bucket, uncut, or null.</param>
+public sealed record TrainingImage(byte[] Rgb, Bucket Bucket, string Caption, string Source, CoverImage? Cover = null)
+{
+    /// <summary>
+    /// The bucket-sized pixels to train on this time: cut from <see cref="Cover"/> at a place drawn from
+    /// <paramref name="random"/> when there is slack, else the centre cut.
+    /// </summary>
+    public byte[] Draw(Random random)
+    {
+        if (Cover is not { } cover || (cover.Width == Bucket.Width && cover.Height == Bucket.Height))
+            return Rgb;
+        var left = random.Next(cover.Width - Bucket.Width + 1);
+        var top = random.Next(cover.Height - Bucket.Height + 1);
+        return cover.Cut(left, top, Bucket.Width, Bucket.Height);
+    }
+}
+
+/// <summary>RGB bytes of a picture larger than (or as large as) its bucket, row by row.</summary>
+public sealed record CoverImage(byte[] Rgb, int Width, int Height)
+{
+    /// <summary>The <paramref name="width"/> × <paramref name="height"/> part whose top-left pixel is (<paramref name="left"/>, <paramref name="top"/>).</summary>
+    public byte[] Cut(int left, int top, int width, int height)
+    {
+        if (left < 0 || top < 0 || left + width > Width || top + height > Height)
+            throw new ArgumentOutOfRangeException(nameof(left), $"a {width}×{height} cut at ({left}, {top}) does not fit in {Width}×{Height}");
+        var cut = new byte[width * height * 3];
+        for (var row = 0; row < height; row++)
+            Array.Copy(Rgb, ((top + row) * Width + left) * 3, cut, row * width * 3, width * 3);
+        return cut;
+    }
+}

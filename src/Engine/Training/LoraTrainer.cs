@@ -200,12 +200,16 @@ public sealed class LoraTrainer
         return total / train.GradAccumulation;
     }
 
-    /// <summary>Images [B, 3, H, W] (flipped at random where the dataset says so) and the captions for this micro-batch.</summary>
+    /// <summary>Images [B, 3, H, W] (cut at random and flipped at random where the dataset says so) and the captions for this micro-batch.</summary>
     private (Tensor Images, List<string> Captions) Batch(IReadOnlyList<BatchItem> items, long microBatch)
     {
         using var scope = NewDisposeScope();
         var bucket = items[0].Image.Bucket;
-        var images = ImageTensors.FromRgb([.. items.Select(i => i.Image.Rgb)], bucket.Width, bucket.Height);
+        // Crops draw from a stream of their own, so turning them on changes nothing else a seed decides.
+        var pixels = items.Select((item, k) => item.Dataset.Plan.Crop == Crop.Random
+            ? item.Image.Draw(StepSeeds.Random(_plan.Train.Seed, 3, microBatch, k))
+            : item.Image.Rgb);
+        var images = ImageTensors.FromRgb([.. pixels], bucket.Width, bucket.Height);
         var captions = new List<string>();
         var flips = new List<long>();
         for (var k = 0; k < items.Count; k++)

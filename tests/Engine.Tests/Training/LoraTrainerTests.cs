@@ -20,7 +20,7 @@ public sealed class LoraTrainerTests : IDisposable
     [Fact]
     public void the_same_plan_and_seed_write_the_same_adapter_bytes()
     {
-        var plan = Plan(dataset: "flip\ncaption_shuffle keep 1\ncaption_dropout 20%", lora: "targets [attention, ff, text_encoder]\ndropout 10%");
+        var plan = Plan(dataset: "flip\ncrop random\ncaption_shuffle keep 1\ncaption_dropout 20%", lora: "targets [attention, ff, text_encoder]\ndropout 10%");
         var (first, _) = _setup.Train(plan);
         var (second, _) = _setup.Train(plan);
         Assert.Equal(first, second);

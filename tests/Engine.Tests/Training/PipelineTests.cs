@@ -90,6 +90,40 @@ public sealed class PipelineTests
         }
     }
 
+    [Fact]
+    public void random_crop_cuts_bucket_sized_parts_at_varying_places_and_the_centre_cut_is_the_default()
+    {
+        var folder = Directory.CreateTempSubdirectory("crops-").FullName;
+        try
+        {
+            // A 32×20 gradient: its bucket at resolution 16 is narrower than the cover, so there is room to move.
+            using (var image = new Image<Rgb24>(32, 20))
+            {
+                for (var x = 0; x < 32; x++)
+                    for (var y = 0; y < 20; y++)
+                        image[x, y] = new Rgb24((byte)(x * 8), (byte)(y * 12), 0);
+                image.SaveAsPng(Path.Combine(folder, "wide.png"));
+            }
+            var centre = Assert.Single(CaptionedFolder.Read(folder, 16).Images);
+            Assert.Null(centre.Cover);
+            Assert.Same(centre.Rgb, centre.Draw(new Random(1)));
+
+            var loaded = Assert.Single(CaptionedFolder.Read(folder, 16, keepCover: true).Images);
+            var cover = loaded.Cover!;
+            Assert.True(cover.Width >= loaded.Bucket.Width && cover.Height >= loaded.Bucket.Height);
+            Assert.True(cover.Width * loaded.Bucket.Height != cover.Height * loaded.Bucket.Width || cover.Width > loaded.Bucket.Width, "the cover has slack");
+            Assert.Equal(centre.Rgb, loaded.Rgb);
+            var cuts = Enumerable.Range(0, 20).Select(seed => loaded.Draw(new Random(seed))).ToList();
+            Assert.All(cuts, cut => Assert.Equal(loaded.Bucket.Width * loaded.Bucket.Height * 3, cut.Length));
+            Assert.True(cuts.Select(Convert.ToBase64String).Distinct().Count() > 1, "cuts move");
+            Assert.Equal(cuts[3], loaded.Draw(new Random(3)));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("adamw")]
     [InlineData("sgd")]
