@@ -48,7 +48,7 @@ public class BinderTests
     {
         var prompts = Check("dataset {\n  world concept \"star\"\n}\nsample {\n  seed 5\n  steps 30\n  negative \"blur\"\n  prompt \"a\"\n  prompt \"b\" seed 9 guidance 3 negative \"dark\"\n}").Plan!.Training!.Sample!.Prompts;
 
-        Assert.Equal(new SamplePrompt("a", "blur", 5, 30, 7.5), prompts[0]);
+        Assert.Equal(new SamplePrompt("a", "blur", 5, 30, null), prompts[0]);  // null: the base model's own guidance
         Assert.Equal(new SamplePrompt("b", "dark", 9, 30, 3), prompts[1]);
     }
 

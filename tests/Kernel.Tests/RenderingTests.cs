@@ -63,8 +63,9 @@ public sealed class RenderingTests
 
     [Theory]
     [InlineData("#!lora-do inspect \"my file.safetensors\"", "inspect \"my file.safetensors\"")]
-    [InlineData("#!lora-do sample --adapter a.safetensors --prompt \"a \\\"red\\\" star\" --seed 3", "load \"a.safetensors\" strength 1\ngrid prompts [\"a \\\"red\\\" star\"] strengths [1] seeds [3] steps 20 guidance 7.5")]
-    [InlineData("#!lora-do compare --adapter a.safetensors --prompt x --strengths 0,0.5", "load \"a.safetensors\"\ngrid prompts [\"x\"] strengths [0, 0.5] seeds [1] steps 20 guidance 7.5")]
+    [InlineData("#!lora-do sample --adapter a.safetensors --prompt \"a \\\"red\\\" star\" --seed 3", "load \"a.safetensors\" strength 1\ngrid prompts [\"a \\\"red\\\" star\"] strengths [1] seeds [3] steps 20")]
+    [InlineData("#!lora-do compare --adapter a.safetensors --prompt x --strengths 0,0.5", "load \"a.safetensors\"\ngrid prompts [\"x\"] strengths [0, 0.5] seeds [1] steps 20")]
+    [InlineData("#!lora-do sample --adapter a.safetensors --prompt x --guidance 6", "load \"a.safetensors\" strength 1\ngrid prompts [\"x\"] strengths [1] seeds [1] steps 20 guidance 6")]
     public void magic_lines_become_one_line_scripts(string line, string script)
     {
         var (action, arguments, error) = MagicArguments.Parse(line, LoraDo.Spec);

@@ -61,13 +61,13 @@ internal sealed partial class Binder
         var strengths = options["strengths"] is { } s ? read.ListOf("strengths", s, v => read.Number("strengths", v, StrengthRange)) : [0.0, 1.0];
         var seeds = options["seeds"] is { } sd ? read.ListOf("seeds", sd, v => read.Whole("seeds", v, SeedRange)) : [1];
         var steps = options["steps"] is { } st ? read.Whole("steps", st, SamplingStepsRange) : DefaultSamplingSteps;
-        var guidance = options["guidance"] is { } g ? read.Number("guidance", g, GuidanceRange) : DefaultGuidance;
+        var guidance = options["guidance"] is { } g ? read.Number("guidance", g, GuidanceRange) : null;
         var sampler = Sampler.Ddim;
         if (options["sampler"] is { } sm && !read.Choice("sampler", "sampler", sm, Vocabulary.Samplers, out sampler)) return null;
         string? output = null;
         if (options["output"] is { } o && (read.Text("output", o) is null || (output = ResolvePath("output", (StringSyntax)o)) is null)) return null;
-        if (prompts is null || strengths is null || seeds is null || steps is null || guidance is null) return null;
-        return new GridAction(new(prompts), new(strengths), new(seeds), steps.Value, guidance.Value, sampler, output);
+        if (prompts is null || strengths is null || seeds is null || steps is null || (options.Has("guidance") && guidance is null)) return null;
+        return new GridAction(new(prompts), new(strengths), new(seeds), steps.Value, guidance, sampler, output);
     }
 
     private CombineAction? BindCombine(StatementSyntax statement, string? trainedPath)

@@ -7,7 +7,6 @@ namespace LoraNotebooks.Dsl.Binding;
 internal sealed partial class Binder
 {
     private const int DefaultSamplingSteps = 20;
-    private const double DefaultGuidance = 7.5;
     private static readonly NumberRange SamplingStepsRange = NumberRange.AtLeast(1, 1000);
     private static readonly NumberRange GuidanceRange = NumberRange.AtLeast(0, 100);
     private static readonly NumberRange StrengthRange = NumberRange.AtLeast(-10, 10);
@@ -26,7 +25,8 @@ internal sealed partial class Binder
         sampleEverySpan = section.One("every")?.Arguments.FirstOrDefault()?.Span;
         var seed = WholeSetting(section, "seed", SeedRange) ?? 1;
         var steps = WholeSetting(section, "steps", SamplingStepsRange) ?? DefaultSamplingSteps;
-        var guidance = NumberSetting(section, "guidance", GuidanceRange) ?? DefaultGuidance;
+        // No guidance given: the base model's own default (3 for the built-in base, 7.5 for Stable Diffusion).
+        var guidance = NumberSetting(section, "guidance", GuidanceRange);
         string? negative = section.One("negative") is { } negativeStatement
             ? read.Text("negative", read.Single(negativeStatement, "a string"))
             : null;

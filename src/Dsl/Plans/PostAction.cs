@@ -7,13 +7,14 @@ public abstract record PostAction;
 public sealed record LoadAdapterAction(string Path, double Strength) : PostAction;
 
 /// <summary>An image grid: rows are prompts, columns are strengths (multiplying each loaded adapter's strength), one grid per seed.</summary>
+/// <param name="Guidance">Classifier-free guidance, or null for the base model's own default.</param>
 /// <param name="Output">A PNG file to write as well as showing the grid, or null.</param>
 public sealed record GridAction(
     ValueList<string> Prompts,
     ValueList<double> Strengths,
     ValueList<int> Seeds,
     int Steps,
-    double Guidance,
+    double? Guidance,
     Sampler Sampler,
     string? Output) : PostAction;
 

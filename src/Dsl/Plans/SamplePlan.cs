@@ -7,8 +7,8 @@ namespace LoraNotebooks.Dsl.Plans;
 /// <param name="Sampler">Sampler for previews.</param>
 public sealed record SamplePlan(int EverySteps, ValueList<SamplePrompt> Prompts, ValueList<double> Strengths, Sampler Sampler);
 
-/// <summary>One prompt with every setting resolved.</summary>
-public sealed record SamplePrompt(string Text, string? Negative, int Seed, int Steps, double Guidance);
+/// <summary>One prompt with every setting resolved; a null <see cref="Guidance"/> means the base model's own default.</summary>
+public sealed record SamplePrompt(string Text, string? Negative, int Seed, int Steps, double? Guidance);
 
 /// <summary>Samplers.</summary>
 public enum Sampler

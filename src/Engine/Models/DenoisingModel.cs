@@ -30,6 +30,9 @@ public abstract class DenoisingModel : nn.Module, IDiffusionBase
     public abstract int Resolution { get; }
 
     /// <inheritdoc/>
+    public abstract double DefaultGuidance { get; }
+
+    /// <inheritdoc/>
     public abstract (string KohyaVersion, string ModelSpec) Architecture { get; }
 
     /// <inheritdoc/>

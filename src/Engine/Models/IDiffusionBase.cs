@@ -24,6 +24,9 @@ public interface IDiffusionBase : IDisposable
     /// <summary>What adapter files call this base: kohya's <c>ss_base_model_version</c> and SAI's <c>modelspec.architecture</c>.</summary>
     (string KohyaVersion, string ModelSpec) Architecture { get; }
 
+    /// <summary>The classifier-free guidance scripts get when they name none: what this base samples best with.</summary>
+    double DefaultGuidance { get; }
+
     /// <summary>Where the weights live.</summary>
     Device Device { get; }
 

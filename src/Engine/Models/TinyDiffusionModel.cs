@@ -44,6 +44,9 @@ public sealed class TinyDiffusionModel : DenoisingModel
     /// <inheritdoc/>
     public override int Resolution => Config.Unet.SampleSize;
 
+    /// <summary>3: the scale the built-in base is judged at while it pretrains and by <c>lora eval</c> (<see cref="Training.WorldEvaluation"/>).</summary>
+    public override double DefaultGuidance => 3;
+
     /// <inheritdoc/>
     public override (string KohyaVersion, string ModelSpec) Architecture => ("loranotebooks_tiny", "loranotebooks-tiny/lora");
 

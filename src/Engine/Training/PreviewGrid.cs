@@ -27,20 +27,26 @@ public static class PreviewGrid
     {
         var inv = CultureInfo.InvariantCulture;
         var folder = Path.ChangeExtension(gridPath, null);
-        var tiles = new List<byte[]>();
+        var tiles = new byte[prompts.Count * strengths.Count][];
         try
         {
-            for (var row = 0; row < prompts.Count; row++)
+            for (var column = 0; column < strengths.Count; column++)
             {
-                var prompt = prompts[row];
-                foreach (var strength in strengths)
+                var strength = strengths[column];
+                foreach (var (network, baseStrength) in adapters)
+                    network.Strength = baseStrength * strength;
+                // Rows that sample alike go through the model as one batch: each image depends only on its own seed.
+                foreach (var group in Enumerable.Range(0, prompts.Count).GroupBy(r => (prompts[r].Steps, Guidance: prompts[r].Guidance ?? model.DefaultGuidance, prompts[r].Negative)))
                 {
-                    foreach (var (network, baseStrength) in adapters)
-                        network.Strength = baseStrength * strength;
-                    using var image = model.Sample([prompt.Text], [prompt.Seed], prompt.Steps, prompt.Guidance, prompt.Negative, Kind(sampler));
-                    var rgb = ImageTensors.ToRgb(image)[0];
-                    RgbImage.WritePng(Path.Combine(folder, string.Create(inv, $"r{row}-s{strength}.png")), rgb, model.Resolution);
-                    tiles.Add(rgb);
+                    var rows = group.ToList();
+                    using var images = model.Sample([.. rows.Select(r => prompts[r].Text)], [.. rows.Select(r => (long)prompts[r].Seed)],
+                        group.Key.Steps, group.Key.Guidance, group.Key.Negative, Kind(sampler));
+                    var rgb = ImageTensors.ToRgb(images);
+                    for (var i = 0; i < rows.Count; i++)
+                    {
+                        RgbImage.WritePng(Path.Combine(folder, string.Create(inv, $"r{rows[i]}-s{strength}.png")), rgb[i], model.Resolution);
+                        tiles[rows[i] * strengths.Count + column] = rgb[i];
+                    }
                 }
             }
         }

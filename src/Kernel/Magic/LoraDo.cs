@@ -15,7 +15,7 @@ public static class LoraDo
     private static readonly MagicOption Prompt = new("--prompt", "TEXT", "a prompt; one grid row each", Repeatable: true);
     private static readonly MagicOption Seed = new("--seed", "N", "the noise seed (default 1)");
     private static readonly MagicOption Steps = new("--steps", "N", "sampling steps (default 20)");
-    private static readonly MagicOption Guidance = new("--guidance", "X", "classifier-free guidance (default 7.5)");
+    private static readonly MagicOption Guidance = new("--guidance", "X", "classifier-free guidance (default: the base model's, 3 for the built-in base)");
 
     /// <summary>Every action with its values and options.</summary>
     public static MagicSpec Spec { get; } = new(Name,
@@ -75,6 +75,7 @@ public static class LoraDo
         }
 
         string Finish(StringBuilder g) =>
-            g.Append($" seeds [{Number("--seed", "1")}] steps {Number("--steps", "20")} guidance {Number("--guidance", "7.5")}").ToString();
+            g.Append($" seeds [{Number("--seed", "1")}] steps {Number("--steps", "20")}")
+             .Append(arguments.One("--guidance") is null ? "" : $" guidance {Number("--guidance", "")}").ToString();
     }
 }

@@ -67,6 +67,9 @@ public sealed class StableDiffusionModel : DenoisingModel
     /// <summary>The image size (square, in pixels) the model was trained at: 512 for SD 1.5.</summary>
     public override int Resolution => Config.Resolution;
 
+    /// <summary>7.5, Stable Diffusion's customary scale.</summary>
+    public override double DefaultGuidance => 7.5;
+
     /// <summary>kohya's <c>sd_v1</c>: adapters for it load in A1111, ComfyUI and kohya's scripts.</summary>
     public override (string KohyaVersion, string ModelSpec) Architecture => ("sd_v1", "stable-diffusion-v1/lora");
 
