@@ -15,6 +15,16 @@ import torch
 from tiny_diffusion import TinyDiffusionModel, attach_lora, load_safetensors, tokenize
 
 
+def loaded_blas():
+    """The BLAS library this process loaded (Debian's torch uses whatever libblas.so.3 points to)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line.lower() and "/" in line}
+        return ", ".join(sorted(paths)) or "none found"
+    except OSError:
+        return "unknown"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True)
@@ -38,7 +48,7 @@ def main():
     with torch.no_grad():
         loss = model.loss(images, ids, batch["noise"], batch["timesteps"]).item()
     print(json.dumps({"loss": loss, "torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "adapter_layers": len(layers)}), flush=True)
+                      "adapter_layers": len(layers), "blas": loaded_blas()}), flush=True)
 
     model.train()
     optimizer = torch.optim.AdamW(layers.parameters(), lr=args.lr)

@@ -18,8 +18,8 @@ namespace LoraNotebooks.Cli.Bench;
 /// </summary>
 internal static class LiveOverhead
 {
-    /// <summary>Median live run time over median headless run time, minus 1; and both medians in seconds.</summary>
-    public static async Task<(double Overhead, double LiveSeconds, double HeadlessSeconds)> MeasureAsync(BenchSettings settings, string folder)
+    /// <summary>Median live run time over median headless run time, minus 1; both medians in seconds; display updates and serialised bytes per live run.</summary>
+    public static async Task<(double Overhead, double LiveSeconds, double HeadlessSeconds, double Updates, double Bytes)> MeasureAsync(BenchSettings settings, string folder)
     {
         var data = Path.Combine(folder, "live-data");
         WorldExporter.Export("concept", "star", data, 8, trigger: "zxc star");
@@ -46,8 +46,13 @@ internal static class LiveOverhead
         var path = Path.Combine(folder, "live.lora");
         using var root = new CompositeKernel();
         await LoraKernelExtension.LoadAsync(root, installInterrupts: false);
-        long serialisedBytes = 0;
-        using var _ = root.KernelEvents.Subscribe(e => serialisedBytes += KernelEventEnvelope.Serialize(KernelEventEnvelope.Create(e)).Length);
+        long serialisedBytes = 0, updates = 0;
+        using var _ = root.KernelEvents.Subscribe(e =>
+        {
+            serialisedBytes += KernelEventEnvelope.Serialize(KernelEventEnvelope.Create(e)).Length;
+            if (e is DisplayedValueUpdated)
+                updates++;
+        });
 
         var live = new List<double>();
         var headless = new List<double>();
@@ -73,6 +78,7 @@ internal static class LiveOverhead
         if (serialisedBytes == 0)
             throw new InvalidOperationException("the notebook run published nothing");
         var (liveMedian, headlessMedian) = (Stats.Median(live), Stats.Median(headless));
-        return (liveMedian / headlessMedian - 1, liveMedian, headlessMedian);
+        var runs = settings.LiveRounds + 1.0;
+        return (liveMedian / headlessMedian - 1, liveMedian, headlessMedian, updates / runs, serialisedBytes / runs);
     }
 }

@@ -34,6 +34,9 @@ internal sealed class PyTorchPeer : IDisposable
     /// <summary>PyTorch's version.</summary>
     public string Version { get; private set; } = "";
 
+    /// <summary>The BLAS library the PyTorch process loaded.</summary>
+    public string Blas { get; private set; } = "";
+
     /// <summary>
     /// Writes the adapter and batch files into <paramref name="folder"/>, starts the script and checks the
     /// two losses agree within <see cref="Tolerance"/>.
@@ -50,6 +53,8 @@ internal sealed class PyTorchPeer : IDisposable
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             ArgumentList = { script, "--base", basePath, "--adapter", adapterPath, "--batch", batchPath, "--threads", threads.ToString() },
+            // OpenBLAS (when libblas.so.3 is OpenBLAS) runs its own threads, which torch.set_num_threads does not limit.
+            Environment = { ["OPENBLAS_NUM_THREADS"] = threads.ToString(), ["OMP_NUM_THREADS"] = threads.ToString() },
         };
         Process process;
         try
@@ -67,6 +72,7 @@ internal sealed class PyTorchPeer : IDisposable
         peer.EngineLoss = engineLoss;
         peer.Loss = first.RootElement.GetProperty("loss").GetDouble();
         peer.Version = first.RootElement.GetProperty("torch").GetString() ?? "";
+        peer.Blas = first.RootElement.GetProperty("blas").GetString() ?? "";
         if (Math.Abs(peer.Loss - engineLoss) > Tolerance)
         {
             peer.Dispose();

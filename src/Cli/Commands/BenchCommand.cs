@@ -20,7 +20,8 @@ public static class BenchCommand
         var rssSteps = new Option<int?>("--rss-steps") { Description = "Steps of the memory-drift run (default 2000; 20 with --quick)." };
         var python = new Option<string>("--python") { Description = "The Python with torch for the PyTorch comparison (default /usr/bin/python3).", DefaultValueFactory = _ => DefaultPython() };
         var noPytorch = new Option<bool>("--no-pytorch") { Description = "Skip the PyTorch comparison (vs_pytorch is then null)." };
-        var command = new Command("bench", "Measure training, sampling, checking and rendering speed, and memory drift.") { json, quick, rssSteps, python, noPytorch };
+        var only = new Option<string[]>("--only") { Description = "Measure only these keys (e.g. --only rss_drift); the others print null.", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("bench", "Measure training, sampling, checking and rendering speed, and memory drift.") { json, quick, rssSteps, python, noPytorch, only };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, async (output, _) =>
         {
             var settings = parse.GetValue(quick) ? BenchSettings.Quick : BenchSettings.Full;
@@ -32,7 +33,7 @@ public static class BenchCommand
             }
             var asJson = parse.GetValue(json);
             var error = parse.InvocationConfiguration.Error;
-            var report = await Benchmark.RunAsync(settings, parse.GetValue(noPytorch) ? null : parse.GetValue(python),
+            var report = await Benchmark.RunAsync(settings, parse.GetValue(noPytorch) ? null : parse.GetValue(python), parse.GetValue(only) ?? [],
                 line => (asJson ? error : output).WriteLine($"bench: {line}"));
             if (asJson)
             {
