@@ -22,6 +22,7 @@ public static class LoraCli
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(NotebookCommand.Create());
         root.Subcommands.Add(JupyterCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 }

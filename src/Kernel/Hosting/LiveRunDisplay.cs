@@ -12,13 +12,23 @@ namespace LoraNotebooks.Kernel.Hosting;
 /// loss chart, latest preview grid. Step updates are throttled; grids, validation points and the end
 /// always update. Grids asked for by the script and adapter cards become outputs of their own.
 /// </summary>
+/// <remarks>
+/// Rendering runs on the training thread (the trainer's event callback), so every update delays the next
+/// step. Step updates are therefore spaced by at least <see cref="Throttle"/> and at least the last update's
+/// own duration divided by <see cref="RenderShare"/>: on a slow or busy machine updates come less often
+/// instead of slowing training down (measured by <c>lora bench</c>'s <c>live_overhead</c>, docs/benchmarks.md).
+/// </remarks>
 internal sealed class LiveRunDisplay(KernelInvocationContext context) : IRunObserver
 {
     /// <summary>The shortest time between two step updates.</summary>
     public static TimeSpan Throttle { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>The largest share of the run's time that throttled step updates may spend rendering.</summary>
+    public const double RenderShare = 0.02;
+
     private readonly RunView view = new();
     private readonly Stopwatch sinceUpdate = new();
+    private TimeSpan lastRender;
     private DisplayedValue? shown;
 
     /// <summary>How many times the live output was replaced (for tests and timing).</summary>
@@ -88,8 +98,10 @@ internal sealed class LiveRunDisplay(KernelInvocationContext context) : IRunObse
             sinceUpdate.Restart();
             return;
         }
-        if (!force && sinceUpdate.Elapsed < Throttle) return;
+        if (!force && (sinceUpdate.Elapsed < Throttle || sinceUpdate.Elapsed < lastRender / RenderShare)) return;
+        var render = Stopwatch.StartNew();
         shown.Update(view);
+        lastRender = render.Elapsed;
         Updates++;
         sinceUpdate.Restart();
     }

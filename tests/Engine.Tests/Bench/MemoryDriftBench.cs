@@ -29,6 +29,7 @@ public sealed class MemoryDriftBench(ITestOutputHelper output)
         using var setup = new TrainingSetup(images: 8);
         var plan = setup.Plan(TrainingSetup.Script("steps 2000", "flip\ncaption_shuffle keep 1", "targets [attention, text_encoder]")).Training!;
         var rss = new Dictionary<int, long>();
+        var managed = new Dictionary<int, long>();
         var clock = Stopwatch.StartNew();
         setup.Train(plan, also: e =>
         {
@@ -38,10 +39,11 @@ public sealed class MemoryDriftBench(ITestOutputHelper output)
                 GC.WaitForPendingFinalizers();
                 using var self = Process.GetCurrentProcess();
                 rss[s.Step] = self.WorkingSet64;
+                managed[s.Step] = GC.GetGCMemoryInfo().TotalCommittedBytes;
             }
         });
         foreach (var (step, bytes) in rss)
-            output.WriteLine($"step {step}: RSS {bytes / 1048576.0:0.0} MiB");
+            output.WriteLine($"step {step}: RSS {bytes / 1048576.0:0.0} MiB, managed heap committed {managed[step] / 1048576.0:0.0} MiB");
         var drift = (double)(rss[2000] - rss[200]) / rss[200];
         output.WriteLine($"RSS step 200: {rss[200] / 1048576.0:0.0} MiB, step 2000: {rss[2000] / 1048576.0:0.0} MiB, drift {drift:P2}, {2000 / clock.Elapsed.TotalSeconds:0.0} steps/s");
         Assert.InRange(drift, -0.02, 0.02);
