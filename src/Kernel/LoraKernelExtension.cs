@@ -47,7 +47,7 @@ public sealed class LoraKernelExtension : IKernelExtension
     {
         TorchNativeLoader.EnsureLoadable();
         var version = typeof(LoraKernelExtension).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?";
-        var device = torch.cuda.is_available() ? $"CUDA ({torch.cuda.device_count()} GPU)" : "CPU";
+        var device = Engine.Native.TorchDevices.Describe();
         return $"LoraNotebooks {version} loaded: device {device}; {interrupts}. Cells: #!lora; actions: #!lora-do help";
     }
 }

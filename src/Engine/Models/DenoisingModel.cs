@@ -42,6 +42,9 @@ public abstract class DenoisingModel : nn.Module, IDiffusionBase
     public Device Device => UNet.parameters().First().device;
 
     /// <inheritdoc/>
+    public void MoveTo(Device device) => this.to(device);
+
+    /// <inheritdoc/>
     public void CastWeights(ScalarType dtype) => this.to(dtype);
 
     /// <inheritdoc/>
@@ -93,7 +96,7 @@ public abstract class DenoisingModel : nn.Module, IDiffusionBase
         options ??= new DiffusionLossOptions();
         using var scope = NewDisposeScope();
         var device = Device;
-        var original = ToDenoiserSpace(images);
+        var original = ToDenoiserSpace(images.to(device));
         var batch = original.shape[0];
         var noise = randn(original.shape, generator: generator).to(device);
         if (options.NoiseOffset != 0)

@@ -30,6 +30,9 @@ public interface IDiffusionBase : IDisposable
     /// <summary>Where the weights live.</summary>
     Device Device { get; }
 
+    /// <summary>Moves the weights to <paramref name="device"/>; attach adapters afterwards, they are made on their layer's device.</summary>
+    void MoveTo(Device device);
+
     /// <summary>Casts the base weights (e.g. to bfloat16); adapters added later stay float32.</summary>
     void CastWeights(ScalarType dtype);
 

@@ -4,6 +4,7 @@ using LoraNotebooks.Engine.Adapters;
 using LoraNotebooks.Engine.Lora;
 using LoraNotebooks.Engine.Models;
 using LoraNotebooks.Engine.Native;
+using TorchSharp;
 
 namespace LoraNotebooks.Engine.Training;
 
@@ -25,7 +26,11 @@ public static class PlanRunner
     public static IDiffusionBase LoadBase(BasePlan plan, Action<TrainingEvent> emit)
     {
         TorchThreads.Apply();
-        return BaseModelSource.Open(plan).Load(message => emit(new WarningEvent(message)));
+        var device = TorchDevices.Preferred();
+        var model = BaseModelSource.Open(plan).Load(message => emit(new WarningEvent(message)));
+        if (device.type != DeviceType.CPU)
+            model.MoveTo(device);
+        return model;
     }
 
     /// <summary>Runs <paramref name="plan"/> and returns its last event.</summary>

@@ -153,6 +153,7 @@ public sealed class LoraTrainerTests : IDisposable
         public IReadOnlyList<ModelPart> Parts => inner.Parts;
         public int Resolution => inner.Resolution;
         public double DefaultGuidance => inner.DefaultGuidance;
+        public void MoveTo(Device device) => inner.MoveTo(device);
         public (string KohyaVersion, string ModelSpec) Architecture => inner.Architecture;
         public int TrainTimesteps => inner.TrainTimesteps;
         public Device Device => inner.Device;
