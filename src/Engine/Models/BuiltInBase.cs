@@ -15,14 +15,25 @@ public static class BuiltInBase
     /// <summary>The file name of the shipped weights.</summary>
     public const string FileName = "base.safetensors";
 
-    /// <summary>Where the shipped weights are, or null when this build has none yet.</summary>
-    public static string? Locate()
+    /// <summary>
+    /// Where the shipped weights are, or null when this build has none yet: <c>assets/base.safetensors</c> in
+    /// the application's folder or a folder above it, else in the current folder or one above it. The second
+    /// search is for hosts that live elsewhere, such as the notebook kernel (a dotnet tool), whose notebooks
+    /// run with their own folder, inside the repository, as the current folder.
+    /// </summary>
+    public static string? Locate() => Locate(AppContext.BaseDirectory, Environment.CurrentDirectory);
+
+    /// <summary>The first <c>assets/base.safetensors</c> found in each of <paramref name="starts"/> or the folders above it, in order.</summary>
+    public static string? Locate(params string[] starts)
     {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        foreach (var start in starts)
         {
-            var candidate = Path.Combine(folder.FullName, "assets", FileName);
-            if (File.Exists(candidate))
-                return candidate;
+            for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
+            {
+                var candidate = Path.Combine(folder.FullName, "assets", FileName);
+                if (File.Exists(candidate))
+                    return candidate;
+            }
         }
         return null;
     }

@@ -1,0 +1,41 @@
+using LoraNotebooks.Engine.Models;
+
+namespace LoraNotebooks.Engine.Tests.Models;
+
+public sealed class BuiltInBaseTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("lora-base-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    private string Folder(string relative) => Directory.CreateDirectory(Path.Combine(root, relative)).FullName;
+
+    [Fact]
+    public void the_base_is_found_from_a_notebook_folder_when_the_host_lives_outside_the_repository()
+    {
+        var shipped = Path.Combine(Folder("repo/assets"), BuiltInBase.FileName);
+        File.WriteAllBytes(shipped, [0]);
+        var host = Folder("tools/dotnet-interactive/any");
+        var notebooks = Folder("repo/notebooks");
+
+        Assert.Null(BuiltInBase.Locate(host));
+        Assert.Equal(shipped, BuiltInBase.Locate(host, notebooks));
+    }
+
+    [Fact]
+    public void the_application_folder_wins_over_the_current_folder()
+    {
+        var beside = Path.Combine(Folder("app/assets"), BuiltInBase.FileName);
+        var elsewhere = Path.Combine(Folder("work/assets"), BuiltInBase.FileName);
+        File.WriteAllBytes(beside, [0]);
+        File.WriteAllBytes(elsewhere, [0]);
+
+        Assert.Equal(beside, BuiltInBase.Locate(Folder("app/bin"), Folder("work/notebooks")));
+    }
+
+    [Fact]
+    public void without_a_shipped_file_anywhere_there_is_no_base()
+    {
+        Assert.Null(BuiltInBase.Locate(Folder("a/b"), Folder("c")));
+    }
+}
