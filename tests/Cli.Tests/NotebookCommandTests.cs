@@ -31,6 +31,25 @@ public sealed class NotebookCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task notebook_run_lets_cells_use_the_engine_and_torchsharp_as_the_host_does_after_loading_the_package()
+    {
+        var input = Path.Combine(folder, "engine.ipynb");
+        await File.WriteAllTextAsync(input, """
+            {"cells": [
+              {"cell_type": "code", "metadata": {}, "source": ["#r \"nuget:LoraNotebooks.Kernel,0.1.0\""], "outputs": [], "execution_count": null},
+              {"cell_type": "code", "metadata": {}, "source": ["using LoraNotebooks.Engine.World;\n", "using TorchSharp;\n", "$\"{WorldGenerator.Member(\"concept\", \"star\", 1, 0, \"zxc\")[0].Caption} | {torch.ones(2).sum().item<float>()}\""], "outputs": [], "execution_count": null}
+            ], "metadata": {"kernelspec": {"name": "lora-csharp", "display_name": "C#", "language": "C#"}}, "nbformat": 4, "nbformat_minor": 5}
+            """);
+        var output = Path.Combine(folder, "out.ipynb");
+        var result = await CliRun.RunAsync("notebook", "run", input, "-o", output);
+
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+        var text = await File.ReadAllTextAsync(output);
+        Assert.Contains("zxc", text);
+        Assert.Contains("| 2", text);
+    }
+
+    [Fact]
     public async Task notebook_run_writes_outputs_back_and_exits_1_when_a_cell_fails()
     {
         var input = Path.Combine(folder, "nb.ipynb");

@@ -2,9 +2,19 @@
 kernel started from the `lora-csharp` kernelspec that `lora jupyter install` writes.
 
 Run after README's notebook steps (the package feed and the kernelspec must exist):
-    /usr/bin/python3 tests/Jupyter/e2e.py
+    /usr/bin/python3 tests/Jupyter/e2e.py                 # every test
+    /usr/bin/python3 tests/Jupyter/e2e.py 01 04           # only notebooks whose names start so (no interrupt test)
+
+Every notebook in notebooks/ runs top to bottom in a fresh kernel. A notebook fails on an error output, on
+anything written to stderr, on a run over its time budget (E2E_NOTEBOOK_BUDGET seconds, default 300), or on a
+cell that lacks an output its tags promise:
+    expect-chart   the live run display with its loss chart (class="lora-run" with an <svg>)
+    expect-grid    a picture grid (class="lora-grid" with an inline PNG)
+    expect-card    an adapter card (class="lora-card")
+    expect-scores  a run's judged scores (class="lora-scores" with fidelity)
+    expect-output  any output at all (for cells that either work or say why they skip)
 """
-import json, os, queue, re, shutil, subprocess, sys, time
+import glob, json, os, queue, re, shutil, subprocess, sys, time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOTEBOOK = os.path.join(REPO, "notebooks", "00-smoke.ipynb")
@@ -14,6 +24,7 @@ KERNEL = "lora-csharp"
 try:
     import nbformat
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
     from nbconvert import HTMLExporter
     from jupyter_client.manager import start_new_kernel
 except ImportError as e:
@@ -31,12 +42,104 @@ def outputs(nb):
             yield cell, output
 
 
+EXPECTED = {
+    "expect-chart": lambda html, text: any('class="lora-run"' in h and "<svg" in h for h in html),
+    "expect-grid": lambda html, text: any('class="lora-grid"' in h and "data:image/png" in h for h in html),
+    "expect-card": lambda html, text: any('class="lora-card"' in h for h in html),
+    "expect-scores": lambda html, text: any('class="lora-scores"' in h and "fidelity" in h for h in html),
+    "expect-output": lambda html, text: any(t.strip() for t in text) or bool(html),
+}
+BUDGET = float(os.environ.get("E2E_NOTEBOOK_BUDGET", "300"))
+executed = {}  # notebook path -> (executed notebook, seconds, error or None)
+
+
+def execute(path):
+    """Runs a notebook once per test run in a fresh kernel, with its own folder as the current folder."""
+    if path not in executed:
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(nb, kernel_name=KERNEL, timeout=900, resources={"metadata": {"path": os.path.dirname(path)}})
+        started, error = time.time(), None
+        try:
+            client.execute()
+        except CellExecutionError as e:
+            error = str(e).strip().splitlines()[-1][:500]
+        executed[path] = (nb, time.time() - started, error)
+        os.makedirs(OUT, exist_ok=True)
+        name = os.path.splitext(os.path.basename(path))[0]
+        nbformat.write(nb, os.path.join(OUT, name + ".executed.ipynb"))
+    return executed[path]
+
+
+def cell_outputs(cell):
+    html = [o["data"]["text/html"] for o in cell.get("outputs", []) if "text/html" in o.get("data", {})]
+    text = [o["data"].get("text/plain", "") for o in cell.get("outputs", []) if "data" in o]
+    text += [o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stdout"]
+    return html, text
+
+
+def problems(nb, seconds, error):
+    """Everything wrong with an executed notebook, as messages."""
+    found = [f"cell error: {error}"] if error else []
+    if seconds > BUDGET:
+        found.append(f"took {seconds:.0f} s, over the budget of {BUDGET:.0f} s")
+    text = [t for cell in nb.cells for t in cell_outputs(cell)[1]]
+    if not any(t.startswith("LoraNotebooks 0.1.0 loaded: device") for t in text):
+        found.append("no load line")
+    if any("not pretrained" in t for t in text):
+        found.append("the kernel did not find the shipped base model (assets/base.safetensors)")
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                found.append(f"cell {index}: error output {output.get('ename')}: {output.get('evalue', '')[:300]}")
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                found.append(f"cell {index}: stderr: {output.get('text', '')[:300]}")
+        html, text = cell_outputs(cell)
+        for tag in cell.metadata.get("tags", []):
+            if tag in EXPECTED and not EXPECTED[tag](html, text):
+                found.append(f"cell {index}: {tag} is missing (source starts {cell.source[:60]!r})")
+    return found
+
+
+def notebooks():
+    names = sorted(glob.glob(os.path.join(REPO, "notebooks", "*.ipynb")))
+    selected = [a for a in sys.argv[1:] if not a.startswith("-")]
+    return [n for n in names if not selected or any(os.path.basename(n).startswith(s) for s in selected)]
+
+
+def test_notebooks_are_committed_without_outputs_and_tag_only_known_expectations():
+    for path in notebooks():
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        name = os.path.basename(path)
+        check(nb.metadata.get("kernelspec", {}).get("name") == KERNEL, f"{name}: kernelspec {KERNEL}")
+        for cell in nb.cells:
+            check(not cell.get("outputs") and cell.get("execution_count") is None, f"{name}: outputs in git")
+            unknown = [t for t in cell.metadata.get("tags", []) if t.startswith("expect-") and t not in EXPECTED]
+            check(not unknown, f"{name}: unknown tags {unknown}")
+
+
+def test_every_notebook_runs_top_to_bottom_with_the_outputs_its_cells_promise():
+    failures, timings = [], {}
+    for path in notebooks():
+        nb, seconds, error = execute(path)
+        name = os.path.basename(path)
+        timings[name] = round(seconds, 1)
+        found = problems(nb, seconds, error)
+        print(f"notebook {name}: {'ok' if not found else 'FAILED'} in {seconds:.1f} s")
+        failures += [f"{name}: {p}" for p in found]
+    with open(os.path.join(OUT, "timings.json"), "w") as f:
+        json.dump(timings, f, indent=1)
+    print(f"notebooks: {len(timings)} in {sum(timings.values()):.0f} s")
+    check(not failures, "\n  ".join(["notebook problems:"] + failures))
+
+
 def test_notebook_trains_with_live_output_chart_and_grid():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = NotebookClient(nb, kernel_name=KERNEL, timeout=900, resources={"metadata": {"path": os.path.dirname(NOTEBOOK)}})
-    started = time.time()
-    client.execute()
-    elapsed = time.time() - started
+    if NOTEBOOK not in notebooks():
+        return
+    nb, elapsed, error = execute(NOTEBOOK)
+    check(error is None, f"smoke notebook: {error}")
     html = [o["data"]["text/html"] for _, o in outputs(nb) if "text/html" in o.get("data", {})]
     text = [o["data"].get("text/plain", "") for _, o in outputs(nb) if "data" in o]
     check(any(t.startswith("LoraNotebooks 0.1.0 loaded: device CPU; interrupt: on") for t in text), "the load line")
@@ -129,7 +232,7 @@ def test_interrupt_stops_a_run_and_the_kernel_keeps_working():
 if __name__ == "__main__":
     failed = 0
     for name, test in list(globals().items()):
-        if name.startswith("test_"):
+        if name.startswith("test_") and not (name.startswith("test_interrupt") and sys.argv[1:]):
             try:
                 test()
             except Exception as e:  # report every test, then fail

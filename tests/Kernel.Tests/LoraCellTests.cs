@@ -40,6 +40,23 @@ public sealed class LoraCellTests
     }
 
     [Fact]
+    public async Task a_run_that_evaluates_shows_its_judged_scores_under_the_closing_line()
+    {
+        using var kernel = await KernelHarness.StartAsync();
+        var result = await kernel.SubmitAsync(kernel.TinyScript(steps: 2, name: "scored") + "\nevaluate samples 1");
+
+        result.AssertSucceeded();
+        var live = result.Events.OfType<DisplayedValueProduced>().Single(e => e.Html()?.Contains("class=\"lora-run\"") == true);
+        var last = result.Events.OfType<DisplayedValueUpdated>().Last(e => e.ValueId == live.ValueId);
+        var metrics = Lora.LastRun!.Metrics!;
+        Assert.NotNull(metrics.Fidelity);
+        Assert.Contains("class=\"lora-scores\"", last.Html());
+        Assert.Contains($"fidelity {metrics.Fidelity:0%}", last.Text());
+        Assert.Contains("leakage ", last.Text());
+        Assert.Contains("train loss ", last.Text());
+    }
+
+    [Fact]
     public async Task a_lora_cell_with_an_error_fails_with_the_diagnostic_and_a_zero_based_span()
     {
         using var kernel = await KernelHarness.StartAsync();

@@ -52,6 +52,16 @@ public sealed class RenderingTests
     }
 
     [Fact]
+    public void scores_read_as_losses_and_judged_percentages_and_are_absent_when_nothing_was_measured()
+    {
+        var scores = Html.Scores(new Engine.Training.EvaluationMetrics(TrainLoss: 0.12345, ValidationLoss: 0.2, Fidelity: 0.375, Leakage: 0.125, PromptFollowing: 0.5));
+        Assert.Equal("train loss 0.1235 · validation loss 0.2 · fidelity 38% · leakage 13% · prompt following 50%", scores);
+        Assert.Equal("fidelity 0%", Html.Scores(new Engine.Training.EvaluationMetrics(Fidelity: 0)));
+        Assert.Null(Html.Scores(new Engine.Training.EvaluationMetrics()));
+        Assert.Null(Html.Scores(null));
+    }
+
+    [Fact]
     public void a_grid_is_a_table_with_column_labels_on_top_and_row_labels_on_the_left()
     {
         var png = Engine.Imaging.RgbImage.EncodePng(new byte[4 * 4 * 3], 4);

@@ -52,6 +52,19 @@ public static partial class NotebookRunner
         return results;
     }
 
+    /// <summary>
+    /// The assemblies C# cells can use after loading the extension, as in the host: the package's own (Kernel, Dsl,
+    /// Engine) and those of its dependencies that notebooks use directly (TorchSharp, ImageSharp).
+    /// </summary>
+    public static IReadOnlyList<System.Reflection.Assembly> PackageAssemblies { get; } =
+    [
+        typeof(Lora).Assembly,
+        typeof(Dsl.LoraScript).Assembly,
+        typeof(Engine.World.WorldGenerator).Assembly,
+        typeof(TorchSharp.torch).Assembly,
+        typeof(SixLabors.ImageSharp.Image).Assembly,
+    ];
+
     /// <summary>The kernel info the .ipynb reader needs: C# is the default, and <c>lora</c> cells exist.</summary>
     public static KernelInfoCollection KernelInfos() => new()
     {
@@ -63,7 +76,8 @@ public static partial class NotebookRunner
     private static async Task<CompositeKernel> CreateKernelAsync()
     {
         var csharp = new CSharpKernel().UseKernelHelpers().UseValueSharing();
-        csharp.AddAssemblyReferences([typeof(Lora).Assembly.Location]);
+        // What `#r "nuget:LoraNotebooks.Kernel,…"` references in the host: the package's assemblies and its dependencies'.
+        csharp.AddAssemblyReferences([.. PackageAssemblies.Select(a => a.Location)]);
         // Package sources mean nothing in process: accept #i (and the restore the host issues after it) and do nothing.
         csharp.AddDirective(
             new KernelActionDirective("#i") { Parameters = { new KernelDirectiveParameter("--source") { AllowImplicitName = true } } },

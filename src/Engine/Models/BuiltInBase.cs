@@ -16,15 +16,18 @@ public static class BuiltInBase
     public const string FileName = "base.safetensors";
 
     /// <summary>
-    /// Where the shipped weights are, or null when this build has none yet: <c>assets/</c> beside the engine
-    /// assembly (where the build and the kernel's package put them), else the nearest <c>assets/</c> above
-    /// the assembly or the application (a source checkout).
+    /// Where the shipped weights are, or null when this build has none yet: <c>assets/base.safetensors</c>
+    /// beside the engine assembly (where the build and the kernel's package put it) or a folder above it,
+    /// else above the application's folder, else in the current folder or one above it (a notebook's
+    /// folder inside a checkout, for hosts that live elsewhere such as the dotnet-interactive tool).
     /// </summary>
-    public static string? Locate()
+    public static string? Locate() =>
+        Locate(Path.GetDirectoryName(typeof(BuiltInBase).Assembly.Location) ?? "", AppContext.BaseDirectory, Environment.CurrentDirectory);
+
+    /// <summary>The first <c>assets/base.safetensors</c> found in each of <paramref name="starts"/> or the folders above it, in order.</summary>
+    public static string? Locate(params string[] starts)
     {
-        var engineFolder = Path.GetDirectoryName(typeof(BuiltInBase).Assembly.Location);
-        string?[] starts = [engineFolder, AppContext.BaseDirectory];
-        foreach (var start in starts.OfType<string>().Where(s => s.Length > 0))
+        foreach (var start in starts.Where(s => s.Length > 0))
         {
             for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
             {

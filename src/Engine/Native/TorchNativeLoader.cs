@@ -141,15 +141,23 @@ public static class TorchNativeLoader
     /// The copy lives away from libtorch, so its DT_NEEDED entries (libtorch.so, libc10.so,
     /// libtorch_cpu.so) must already be loaded when it is: load them from their own folder.
     /// </summary>
+    /// <remarks>
+    /// The libtorch that ships with TorchSharp (beside its library, or in its NuGet package) comes first. Asking the
+    /// runtime for "torch" by name is the last resort: in a host that keeps no natives of its own (the notebook
+    /// kernel) that search reaches the system's folders, where a distribution's libtorch (Debian's libtorch1.13)
+    /// is another version and the copy then fails on a missing symbol.
+    /// </remarks>
     private static void PreloadDependencies(string original)
     {
-        if (NativeLibrary.TryLoad("torch", typeof(torch).Assembly, null, out _))
-            return;
-        var folders = new[] { Path.GetDirectoryName(original)! }.Concat(LibTorchPackageFolders());
-        var libtorch = folders.Select(d => Path.Combine(d, "libtorch.so")).FirstOrDefault(File.Exists)
-            ?? throw new DllNotFoundException("libtorch.so was not found next to TorchSharp or in the NuGet package folder");
-        NativeLibrary.Load(libtorch);
+        if (ShippedLibTorch(original, LibTorchPackageFolders()) is { } libtorch)
+            NativeLibrary.Load(libtorch);
+        else if (!NativeLibrary.TryLoad("torch", typeof(torch).Assembly, null, out _))
+            throw new DllNotFoundException("libtorch.so was not found next to TorchSharp or in the NuGet package folder");
     }
+
+    /// <summary>The first <c>libtorch.so</c> beside <paramref name="original"/> or in <paramref name="packageFolders"/>, or null.</summary>
+    internal static string? ShippedLibTorch(string original, IEnumerable<string> packageFolders) =>
+        new[] { Path.GetDirectoryName(original)! }.Concat(packageFolders).Select(d => Path.Combine(d, "libtorch.so")).FirstOrDefault(File.Exists);
 
     /// <summary>Where the runtime, a build output or the NuGet cache keeps TorchSharp's natives.</summary>
     private static IEnumerable<string> CandidateNativeFolders()

@@ -26,6 +26,22 @@ internal static class Html
         return $"{Num(value, unit == 0 ? "0" : "0.#")} {units[unit]}";
     }
 
+    /// <summary>
+    /// The scores of a run in one line (losses as numbers, judged shares as percentages), or null when it
+    /// has none: <c>train loss 0.1234 · validation loss 0.2 · fidelity 38% · leakage 13% · prompt following 50%</c>.
+    /// </summary>
+    public static string? Scores(Engine.Training.EvaluationMetrics? metrics)
+    {
+        if (metrics is null) return null;
+        var parts = new List<string>();
+        if (metrics.TrainLoss is { } train) parts.Add($"train loss {Num(train)}");
+        if (metrics.ValidationLoss is { } validation) parts.Add($"validation loss {Num(validation)}");
+        if (metrics.Fidelity is { } fidelity) parts.Add($"fidelity {Num(fidelity, "0%")}");
+        if (metrics.Leakage is { } leakage) parts.Add($"leakage {Num(leakage, "0%")}");
+        if (metrics.PromptFollowing is { } following) parts.Add($"prompt following {Num(following, "0%")}");
+        return parts.Count == 0 ? null : string.Join(" · ", parts);
+    }
+
     /// <summary>A duration as m:ss or h:mm:ss.</summary>
     public static string Duration(TimeSpan time) =>
         time.TotalHours >= 1 ? time.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : time.ToString(@"m\:ss", CultureInfo.InvariantCulture);

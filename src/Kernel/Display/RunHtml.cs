@@ -24,5 +24,6 @@ public static class RunHtml
         (run.FinalLoss is { } loss ? $", final loss {Html.Num(loss)}" : "") +
         (run.AdapterPath is { } path ? $", adapter {path}" : "") +
         (run.CheckpointPath is { } checkpoint ? $", checkpoint {checkpoint}" : "") +
-        $", {run.Grids.Count} grid(s)";
+        $", {run.Grids.Count} grid(s)" +
+        (Html.Scores(run.Metrics) is { } scores ? $"; {scores}" : "");
 }

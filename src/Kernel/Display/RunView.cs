@@ -26,6 +26,9 @@ public sealed class RunView
     /// <summary>The closing line (finished, interrupted, checkpoint written), or null while running.</summary>
     public string? Status { get; private set; }
 
+    /// <summary>The run's scores (losses, and the judge's shares when it evaluated), or null.</summary>
+    public string? Scores { get; private set; }
+
     /// <summary>Starts a run.</summary>
     public void Start(string title, int totalSteps) { lock (gate) { Title = title; TotalSteps = totalSteps; } }
 
@@ -41,8 +44,8 @@ public sealed class RunView
     /// <summary>Shows <paramref name="grid"/> as the latest preview.</summary>
     public void Show(SampleGrid grid) { lock (gate) LatestGrid = grid; }
 
-    /// <summary>Sets the closing line.</summary>
-    public void Close(string status) { lock (gate) Status = status; }
+    /// <summary>Sets the closing line, and the scores line under it.</summary>
+    public void Close(string status, string? scores = null) { lock (gate) { Status = status; Scores = scores; } }
 
     /// <summary>The progress line: step/total, loss, smoothed loss, learning rate, speed, ETA.</summary>
     public string ProgressLine()
@@ -67,6 +70,7 @@ public sealed class RunView
             if (steps.Count > 0) html.Append(LossChart.Render(steps, validation));
             if (LatestGrid is { } grid) html.Append(GridHtml.Render(grid));
             if (Status is { } status) html.Append($"<div><b>{Html.Encode(status)}</b></div>");
+            if (Scores is { } scores) html.Append($"<div class=\"lora-scores\"><code>{Html.Encode(scores)}</code></div>");
             return html.Append("</div>").ToString();
         }
     }
@@ -81,6 +85,7 @@ public sealed class RunView
             if (validation.Count > 0) lines.Add($"validation loss {Html.Num(validation[^1].Loss)} at step {validation[^1].Step}");
             if (LatestGrid is { } grid) lines.Add(GridHtml.RenderText(grid));
             if (Status is not null) lines.Add(Status);
+            if (Scores is not null) lines.Add(Scores);
             return string.Join("\n", lines);
         }
     }

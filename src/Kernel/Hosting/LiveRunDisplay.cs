@@ -78,13 +78,18 @@ internal sealed class LiveRunDisplay(KernelInvocationContext context) : IRunObse
 
     public void Finished(LoraRun run)
     {
+        var scores = Html.Scores(run.Metrics);
         if (shown is not null)
         {
             view.Close(run.Cancelled
                 ? $"interrupted at step {run.StepsDone}/{run.TotalSteps} after {Html.Duration(run.Duration)}" +
                   (run.CheckpointPath is null ? "" : $"; the adapter so far is in {run.CheckpointPath}")
-                : $"finished {run.StepsDone} steps in {Html.Duration(run.Duration)}");
+                : $"finished {run.StepsDone} steps in {Html.Duration(run.Duration)}", scores);
             Refresh(force: true);
+        }
+        else if (scores is not null)
+        {
+            context.DisplayAs(scores, PlainTextFormatter.MimeType); // a script that only evaluates has no live display
         }
         foreach (var card in run.Cards) context.Display(card, HtmlFormatter.MimeType, PlainTextFormatter.MimeType);
     }

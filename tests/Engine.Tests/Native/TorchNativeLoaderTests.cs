@@ -32,4 +32,29 @@ public class TorchNativeLoaderTests
         Assert.Equal(changed.Count, weak.Count);
         Assert.All(weak, n => Assert.StartsWith("GLIBCXX_", n.Version));
     }
+
+    [Fact]
+    public void the_libtorch_shipped_with_torchsharp_is_chosen_over_a_name_lookup_and_the_one_beside_it_comes_first()
+    {
+        var root = Directory.CreateTempSubdirectory("lora-native-").FullName;
+        try
+        {
+            var nuget = Directory.CreateDirectory(Path.Combine(root, "torchsharp", "runtimes")).FullName;
+            var package = Directory.CreateDirectory(Path.Combine(root, "libtorch-cpu-linux-x64", "native")).FullName;
+            var original = Path.Combine(nuget, "libLibTorchSharp.so");
+
+            // The notebook host's layout: nothing beside TorchSharp's library, libtorch in its own package.
+            Assert.Null(TorchNativeLoader.ShippedLibTorch(original, [package]));
+            File.WriteAllBytes(Path.Combine(package, "libtorch.so"), [0]);
+            Assert.Equal(Path.Combine(package, "libtorch.so"), TorchNativeLoader.ShippedLibTorch(original, [package]));
+
+            // A build output's layout: libtorch copied beside it.
+            File.WriteAllBytes(Path.Combine(nuget, "libtorch.so"), [0]);
+            Assert.Equal(Path.Combine(nuget, "libtorch.so"), TorchNativeLoader.ShippedLibTorch(original, [package]));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }
