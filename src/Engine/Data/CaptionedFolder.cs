@@ -1,4 +1,5 @@
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
@@ -23,6 +24,31 @@ public sealed class CaptionedFolder
 
     /// <summary>Largest picture accepted (pixels), checked from the header before decoding.</summary>
     public const long MaxPixels = 64L << 20;
+
+    /// <summary>
+    /// Most pixels a file may declare per byte it holds, above <see cref="SmallPixels"/>: a guard against
+    /// decompression bombs and truncated files that claim huge sizes. Real photos hold far more than
+    /// a byte per 1,024 pixels; only near-blank pictures compress further.
+    /// </summary>
+    public const long MaxPixelsPerByte = 1024;
+
+    /// <summary>Pictures up to this many pixels are decoded whatever their file size (cheap either way).</summary>
+    public const long SmallPixels = 1L << 20;
+
+    /// <summary>Memory one decode may take: this much per pixel the header declares…</summary>
+    public const long DecodeBytesPerPixel = 48;
+
+    /// <summary>…plus this much (tables, palettes, row buffers).</summary>
+    public const long DecodeSlackBytes = 32L << 20;
+
+    /// <summary>ImageSharp's default setup with a memory budget of its own (<see cref="BudgetedAllocator"/>), on one thread.</summary>
+    private static Configuration Decoder(long budget)
+    {
+        var configuration = Configuration.Default.Clone();
+        configuration.MemoryAllocator = new BudgetedAllocator(budget);
+        configuration.MaxDegreeOfParallelism = 1;
+        return configuration;
+    }
 
     private CaptionedFolder(IReadOnlyList<TrainingImage> images, IReadOnlyList<SkippedFile> skipped)
     {
@@ -63,26 +89,66 @@ public sealed class CaptionedFolder
     {
         rgb = null;
         bucket = default;
+        byte[] bytes;
         try
         {
             var length = new FileInfo(path).Length;
             if (length > MaxFileBytes)
                 return $"the file is {length} bytes; the limit is {MaxFileBytes}";
-            var info = Image.Identify(path);
+            // One read, then identify and decode the same bytes: the file cannot change between the check and the decode.
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot be read: {e.Message}";
+        }
+        return TryDecode(bytes, resolution, out rgb, out bucket);
+    }
+
+    /// <summary>
+    /// Decodes a picture file's bytes under the limits and fits it to its aspect bucket of
+    /// <paramref name="resolution"/>; returns null, or why the picture cannot be used.
+    /// </summary>
+    public static string? TryDecode(byte[] bytes, int resolution, out byte[]? rgb, out Bucket bucket)
+    {
+        rgb = null;
+        bucket = default;
+        if (bytes.LongLength > MaxFileBytes)
+            return $"the file is {bytes.LongLength} bytes; the limit is {MaxFileBytes}";
+        try
+        {
+            // Reading the header may allocate too (some decoders build tables first): it gets the fixed part of the budget.
+            var info = Image.Identify(Decoder(DecodeSlackBytes), new MemoryStream(bytes, writable: false));
             if (info is null)
                 return "not a picture ImageSharp can read";
+            if (info.Width < 1 || info.Height < 1)
+                return $"{info.Width}×{info.Height} pixels is an empty picture";
             if ((long)info.Width * info.Height > MaxPixels)
                 return $"{info.Width}×{info.Height} pixels is over the limit of {MaxPixels}";
-            using var image = Image.Load<Rgb24>(path);
+            // ImageSharp 2.1 can loop forever on a damaged interlaced PNG (found by tools/Fuzz; docs/security.md), and no decode can be aborted.
+            if (info.Metadata.GetPngMetadata().InterlaceMethod == PngInterlaceMode.Adam7)
+                return "an interlaced PNG, which is not read; save it again without interlacing";
+            if ((long)info.Width * info.Height > Math.Max(SmallPixels, bytes.LongLength * MaxPixelsPerByte))
+                return $"{info.Width}×{info.Height} pixels from a {bytes.LongLength}-byte file is more than {MaxPixelsPerByte} pixels a byte: a damaged file or a decompression bomb";
+            using var image = Image.Load<Rgb24>(Decoder(DecodeSlackBytes + DecodeBytesPerPixel * info.Width * info.Height), new MemoryStream(bytes, writable: false));
+            // The header may lie: check what was decoded too.
+            if ((long)image.Width * image.Height > MaxPixels)
+                return $"{image.Width}×{image.Height} pixels is over the limit of {MaxPixels}";
             var chosen = bucket = AspectBuckets.Choose(image.Width, image.Height, resolution);
             image.Mutate(i => i.Resize(new ResizeOptions { Size = new Size(chosen.Width, chosen.Height), Mode = ResizeMode.Crop, Position = AnchorPositionMode.Center }));
             rgb = new byte[chosen.Width * chosen.Height * 3];
             image.CopyPixelDataTo(rgb);
             return null;
         }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or IOException or NotSupportedException)
+        // The decoders are third-party parsers of hostile bytes, and ImageSharp 2.1 throws more than its documented
+        // types for damaged files (NullReferenceException, InvalidOperationException, ArgumentException, IndexOutOfRange…;
+        // docs/security.md lists what the fuzz harness saw). A file whose decoding fails in any way is skipped, never fatal.
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return $"cannot be decoded: {e.Message}";
+            rgb = null;
+            return e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or NotSupportedException
+                ? $"cannot be decoded: {e.Message}"
+                : $"cannot be decoded: the decoder failed ({e.GetType().Name}: {e.Message})";
         }
     }
 }
