@@ -65,9 +65,9 @@ public static class FuzzRunner
             Interlocked.Exchange(ref currentStart, Stopwatch.GetTimestamp());
             Interlocked.Exchange(ref current, index);
             var (outcome, error, allocated, took) = Measure(target, input);
-            if (error is null && allocated > target.AllocationBudget(input))
+            if (error is null && (allocated > target.AllocationBudget(input) || took > target.CaseLimit))
             {
-                // The first run of a code path allocates for the runtime (type loads, resource strings): measure again warm.
+                // The first run of a code path is slow and allocates for the runtime (JIT, type loads, resource strings): measure again warm.
                 (outcome, error, allocated, took) = Measure(target, input);
             }
             Interlocked.Exchange(ref current, -1);

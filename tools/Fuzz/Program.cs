@@ -5,6 +5,10 @@ using LoraNotebooks.Fuzz.Targets;
 // lora-fuzz TARGET [--cases N] [--seconds S] [--seed K] [--case I]: runs one fuzz target and prints its report.
 // Exit code 0 when clean, 1 for a bad command line, 2 when something was found, 3 on a hang (from the watchdog).
 var usage = "usage: LoraNotebooks.Fuzz safetensors|adapter|image|language [--cases N] [--seconds S] [--seed K] [--case I]";
+// The crash-safety test's child process (tests/Engine.Tests/Fuzzing/CrashSafetyTests.cs): crash-writer PATH [COUNT].
+if (args is ["crash-writer", var target, ..])
+    return CrashWriter.Run(target, args.Length > 2 ? long.Parse(args[2], CultureInfo.InvariantCulture) : long.MaxValue);
+
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.Error.WriteLine(usage);

@@ -14,7 +14,7 @@ public static class CheckCommand
     /// <summary>Builds <c>lora check</c>.</summary>
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "A .lora script." };
+        var file = new Argument<string>("file") { Description = "A .lora script." }.AsPath();
         var command = new Command("check", "Check a training script: diagnostics, then the pre-flight summary. Nothing runs.") { file };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, _) =>
         {
@@ -29,7 +29,7 @@ public static class CheckCommand
     /// <summary>Builds <c>lora fmt</c>.</summary>
     public static Command CreateFormat()
     {
-        var file = new Argument<string>("file") { Description = "A .lora script." };
+        var file = new Argument<string>("file") { Description = "A .lora script." }.AsPath();
         var write = new Option<bool>("--write") { Description = "Rewrite the file in place (atomically) instead of printing." };
         var command = new Command("fmt", "Print a training script in its canonical form.") { file, write };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, _) =>
@@ -56,7 +56,7 @@ public static class CheckCommand
     private static string ReadScript(string path)
     {
         if (Directory.Exists(path))
-            throw new ArgumentException($"'{path}' is a folder; give a .lora file");
+            throw new Engine.UserErrorException($"'{path}' is a folder; give a .lora file");
         return File.ReadAllText(path);
     }
 }

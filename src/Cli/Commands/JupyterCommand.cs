@@ -19,8 +19,8 @@ public static class JupyterCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var path = new Option<string?>("--path") { Description = "The Jupyter kernels folder to write into (default: $JUPYTER_DATA_DIR/kernels or ~/.local/share/jupyter/kernels)." };
-        var host = new Option<string?>("--host") { Description = "The dotnet-interactive executable (default: found on PATH or in ~/.dotnet/tools)." };
+        var path = new Option<string?>("--path") { Description = "The Jupyter kernels folder to write into (default: $JUPYTER_DATA_DIR/kernels or ~/.local/share/jupyter/kernels)." }.AsPath();
+        var host = new Option<string?>("--host") { Description = "The dotnet-interactive executable (default: found on PATH or in ~/.dotnet/tools)." }.AsPath();
         var install = new Command("install", $"Write the '{KernelName}' kernelspec: C# with the LoRA extension available.") { path, host };
         install.SetAction((parse, token) => CommandRunner.RunAsync(parse, (writer, _) =>
             Task.FromResult(Install(parse.GetValue(path), parse.GetValue(host), writer)), token));

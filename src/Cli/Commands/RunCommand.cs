@@ -17,7 +17,7 @@ public static class RunCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "A .lora script." };
+        var file = new Argument<string>("file") { Description = "A .lora script." }.AsPath();
         var json = new Option<bool>("--json") { Description = "Print one JSON object per event per line." };
         var command = new Command("run", "Check a .lora script, then train and run its actions.") { file, json };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, cancel) =>

@@ -88,6 +88,7 @@ public sealed class LoraTrainer
         using var optimizer = TrainingOptimizer.Create(train.Optimizer, Groups(network, train));
         var schedule = LearningRateSchedule.From(train);
         var fingerprint = Fingerprint(_plan);
+        OutputGuard.Check(train, fingerprint);
         var checkpoints = CheckpointDirectory(train);
 
         var start = 0;
@@ -166,7 +167,9 @@ public sealed class LoraTrainer
             _lora.Train(false);
         }
 
-        AdapterFile.Save(network, train.OutputPath, metadata: Metadata(data, optimizer.Name));
+        var metadata = Metadata(data, optimizer.Name);
+        metadata[OutputGuard.FingerprintKey] = fingerprint;
+        AdapterFile.Save(network, train.OutputPath, metadata: metadata);
         var trigger = _plan.Datasets.Select(d => d.Trigger).FirstOrDefault(t => t is not null);
         return new TrainingResult(Path.GetFullPath(train.OutputPath), network, trigger, train.TotalSteps,
             new EvaluationMetrics(TrainLoss: smoothed, ValidationLoss: validationLoss));
@@ -330,7 +333,7 @@ public sealed class LoraTrainer
     /// <summary>A hash of everything that shapes the trained bytes (not output, resume or sampling settings).</summary>
     private static string Fingerprint(TrainingPlan plan)
     {
-        var essential = plan with { Train = plan.Train with { OutputPath = "", ResumePath = null, CheckpointEverySteps = null }, Sample = null };
+        var essential = plan with { Train = plan.Train with { OutputPath = "", ResumePath = null, CheckpointEverySteps = null, Overwrite = false }, Sample = null };
         var culture = CultureInfo.CurrentCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         try
