@@ -28,6 +28,7 @@ public sealed class MalformedInputTests : IDisposable
         File.WriteAllBytes(Path.Combine(_folder, "truncated.safetensors"), [.. BitConverter.GetBytes(1000L), .. "{\"a\":"u8.ToArray()]);
         File.WriteAllText(Path.Combine(_folder, "deep.lora"), "train {\n steps " + new string('[', 5000) + "\n}\n");
         File.WriteAllText(Path.Combine(_folder, "bad.lora"), "train { steps -3 }\n");
+        File.WriteAllText(Path.Combine(_folder, "huge.lora"), "# " + new string('x', 2 << 20) + "\n");
         File.WriteAllText(Path.Combine(_folder, "a-file"), "not a folder");
         Directory.CreateDirectory(Path.Combine(_folder, "empty-peft"));
         Directory.CreateDirectory(Path.Combine(_folder, "peft"));
@@ -38,14 +39,15 @@ public sealed class MalformedInputTests : IDisposable
     public static TheoryData<string, string> Cases => new()
     {
         // command line (| separates arguments; {dir} is the scratch folder)   what the message must mention
-        { "check|{dir}/missing.lora", "missing.lora" },
+        { "check|{dir}/missing.lora", "does not exist" },
+        { "run|{dir}/huge.lora", "a script is at most" },
         { "check|{dir}/folder.lora", "is a folder" },
         { "check|", "a path cannot be empty" },
         { "inspect|a{nul}b", "NUL" },
         { "check|{dir}/junk.lora", "" },
         { "check|{dir}/deep.lora", "nest more than" },
         { "check|{dir}/bad.lora", "" },
-        { "fmt|{dir}/missing.lora", "missing.lora" },
+        { "fmt|{dir}/missing.lora", "does not exist" },
         { "fmt|{dir}/junk.lora|--write", "" },
         { "run|{dir}/missing.lora", "does not exist" },
         { "run|{dir}/bad.lora", "" },

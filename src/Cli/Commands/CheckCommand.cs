@@ -53,10 +53,19 @@ public static class CheckCommand
         return command;
     }
 
-    private static string ReadScript(string path)
+    /// <summary>Largest script read (bytes); real ones are a few kilobytes.</summary>
+    public const long MaxScriptBytes = 1 << 20;
+
+    /// <summary>The text of the script at <paramref name="path"/>, refusing folders and files too large to be scripts.</summary>
+    internal static string ReadScript(string path)
     {
         if (Directory.Exists(path))
             throw new Engine.UserErrorException($"'{path}' is a folder; give a .lora file");
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"script '{path}' does not exist");
+        var length = new FileInfo(path).Length;
+        if (length > MaxScriptBytes)
+            throw new Engine.UserErrorException($"'{path}' is {length} bytes; a script is at most {MaxScriptBytes}");
         return File.ReadAllText(path);
     }
 }

@@ -46,7 +46,7 @@ public static class JupyterCommand
             env,
         };
         var file = Path.Combine(folder, "kernel.json");
-        File.WriteAllText(file, JsonSerializer.Serialize(spec, new JsonSerializerOptions { WriteIndented = true }));
+        Engine.AtomicFile.WriteAllText(file, JsonSerializer.Serialize(spec, new JsonSerializerOptions { WriteIndented = true }));
         writer.WriteLine($"wrote {file}");
         writer.WriteLine($"kernel '{KernelName}' runs {host}");
         return ExitCodes.Ok;

@@ -27,9 +27,7 @@ public static class RunCommand
 
     private static int Run(string path, bool json, TextWriter output, TextWriter error, CancellationToken cancel)
     {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"script '{path}' does not exist");
-        var check = LoraScript.Check(File.ReadAllText(path), path, new CheckContext(WorldCatalog.Instance));
+        var check = LoraScript.Check(CheckCommand.ReadScript(path), path, new CheckContext(WorldCatalog.Instance));
         var report = check.Render(path);
         (json || check.HasErrors ? error : output).Write(report);
         if (check.HasErrors)

@@ -1,0 +1,58 @@
+using LoraNotebooks.Engine.Data;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Webp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace LoraNotebooks.Engine.Tests.Data;
+
+/// <summary>The dataset picture loader's limits (docs/security.md): what it refuses, and that real pictures pass.</summary>
+public sealed class PictureLimitsTests
+{
+    private static byte[] Photo(int width, int height, IImageEncoder encoder)
+    {
+        var random = new Random(1);
+        using var image = new Image<Rgb24>(width, height);
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+                image[x, y] = new Rgb24((byte)(x ^ y), (byte)random.Next(256), (byte)(y * 3));
+        using var stream = new MemoryStream();
+        image.Save(stream, encoder);
+        return stream.ToArray();
+    }
+
+    [Theory]
+    [InlineData("png")]
+    [InlineData("jpeg")]
+    [InlineData("webp")]
+    public void a_large_noisy_picture_decodes_within_the_memory_budget(string format)
+    {
+        IImageEncoder encoder = format switch { "png" => new PngEncoder(), "jpeg" => new JpegEncoder(), _ => new WebpEncoder() };
+        var bytes = Photo(1600, 1200, encoder);
+
+        Assert.Null(CaptionedFolder.TryDecode(bytes, 64, out var rgb, out var bucket));
+        Assert.Equal(bucket.Width * bucket.Height * 3, rgb!.Length);
+    }
+
+    [Fact]
+    public void a_small_file_that_declares_a_huge_picture_is_refused_before_decoding()
+    {
+        using var blank = new Image<L8>(4000, 4000);
+        using var stream = new MemoryStream();
+        blank.Save(stream, new PngEncoder { ColorType = PngColorType.Grayscale, CompressionLevel = PngCompressionLevel.BestCompression });
+
+        var reason = CaptionedFolder.TryDecode(stream.ToArray(), 64, out _, out _);
+
+        Assert.Contains("decompression bomb", reason);
+    }
+
+    [Fact]
+    public void an_interlaced_png_is_refused_with_a_way_out()
+    {
+        var bytes = Photo(40, 30, new PngEncoder { InterlaceMethod = PngInterlaceMode.Adam7 });
+
+        Assert.Contains("save it again without interlacing", CaptionedFolder.TryDecode(bytes, 64, out _, out _));
+    }
+}
