@@ -7,7 +7,7 @@ Run after README's notebook steps, like e2e.py:
     /usr/bin/python3 tests/Jupyter/interrupts.py [--count 50] [--seed 1]
 .ci/run runs a short slice (--count 3); docs/security.md records a full run.
 """
-import argparse, glob, json, os, queue, random, shutil, struct, sys, time
+import argparse, glob, json, os, queue, random, re, shutil, struct, sys, time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOTEBOOK = os.path.join(REPO, "notebooks", "00-smoke.ipynb")
@@ -41,11 +41,13 @@ def whole_safetensors(path):
 
 def runs(kc):
     """How many runs the kernel has recorded (a run is recorded when it ends, interrupted or not)."""
-    values = []
-    reply = kc.execute_interactive("Lora.Runs.Count", timeout=120,
-                                   output_hook=lambda m: values.append(m["content"].get("data", {}).get("text/plain", "")))
+    seen = []
+    reply = kc.execute_interactive('$"runs={Lora.Runs.Count}"', timeout=120,
+                                   output_hook=lambda m: seen.append(json.dumps(m["content"].get("data", {}))))
     check(reply["content"]["status"] == "ok", f"a cell after the interrupt fails: {reply['content']}")
-    return int(values[0])
+    counts = [int(n) for text in seen for n in re.findall(r"runs=(\d+)", text)]
+    check(counts, f"no run count in {seen}")
+    return counts[0]
 
 
 def main():

@@ -133,7 +133,6 @@ public sealed class AdapterFileTests : IDisposable
 
     [Theory]
     [InlineData("{\"lora_alpha\": 2, \"lora_alpha\": 3}")]
-    [InlineData("{\"lora_alpha\": null}")]
     [InlineData("{\"lora_alpha\": -1}")]
     [InlineData("{\"alpha_pattern\": {\"head\": null}}")]
     [InlineData("{\"use_rslora\": \"yes\"}")]

@@ -39,11 +39,13 @@ public sealed class PictureLimitsTests
     [Fact]
     public void a_small_file_that_declares_a_huge_picture_is_refused_before_decoding()
     {
-        using var blank = new Image<L8>(4000, 4000);
-        using var stream = new MemoryStream();
-        blank.Save(stream, new PngEncoder { ColorType = PngColorType.Grayscale, CompressionLevel = PngCompressionLevel.BestCompression });
+        var bytes = Photo(16, 16, new JpegEncoder());
+        // Make the frame header (SOF0) claim 4000×4000: 16 M pixels from a file of a few hundred bytes.
+        var sof = Enumerable.Range(0, bytes.Length - 1).First(i => bytes[i] == 0xFF && bytes[i + 1] == 0xC0);
+        bytes[sof + 5] = bytes[sof + 7] = 4000 >> 8;
+        bytes[sof + 6] = bytes[sof + 8] = 4000 & 0xFF;
 
-        var reason = CaptionedFolder.TryDecode(stream.ToArray(), 64, out _, out _);
+        var reason = CaptionedFolder.TryDecode(bytes, 64, out _, out _);
 
         Assert.Contains("decompression bomb", reason);
     }
