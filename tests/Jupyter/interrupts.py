@@ -93,7 +93,13 @@ def main():
                     trained = True
                 if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                     break
-            kc.get_shell_msg(timeout=60)
+            # The cell's execute_reply (an error when interrupted); other replies are not ours.
+            while True:
+                try:
+                    if kc.get_shell_msg(timeout=120)["parent_header"].get("msg_id") == msg_id:
+                        break
+                except queue.Empty:
+                    raise AssertionError(f"{name}: the interrupted cell never replied")
             check(km.is_alive(), f"{name}: the kernel died")
             # The training thread stops at its next step check, saves, and records the run: wait for that.
             for _ in range(240 if trained else 10):
