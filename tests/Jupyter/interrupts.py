@@ -5,7 +5,7 @@ checkpoint written so far must be a whole safetensors file (checked here, indepe
 
 Run after README's notebook steps, like e2e.py:
     /usr/bin/python3 tests/Jupyter/interrupts.py [--count 50] [--seed 1]
-.ci/run runs a short slice (--count 3); docs/security.md records a full run.
+Not yet in .ci/run: docs/security.md says why (a --count 3 slice is meant to go there).
 """
 import argparse, glob, json, os, queue, random, re, shutil, struct, sys, time
 
