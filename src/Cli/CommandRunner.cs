@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using LoraNotebooks.Engine;
 using LoraNotebooks.Engine.Adapters;
 using LoraNotebooks.Engine.SafeTensors;
 
@@ -45,11 +46,14 @@ public static class CommandRunner
     public static string MessageOf(Exception e) =>
         e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "") : e.Message;
 
-    /// <summary>Errors a user causes and can fix: bad files, bad paths, impossible settings.</summary>
+    /// <summary>
+    /// Errors a user causes and can fix: values refused at a validation point (<see cref="UserErrorException"/>),
+    /// malformed files, and paths that cannot be read or written. <see cref="ArgumentException"/> is not among
+    /// them: thrown anywhere else, it is the program's bug, and saying it is the user's would mislead.
+    /// </summary>
     public static bool IsUserError(Exception e) => e is
-        SafeTensorsFormatException or AdapterFormatException or FileNotFoundException or DirectoryNotFoundException
-        or UnauthorizedAccessException or ArgumentException or JsonException or InvalidDataException or PathTooLongException
-        or IOException;
+        UserErrorException or SafeTensorsFormatException or AdapterFormatException or InvalidDataException or JsonException
+        or IOException or UnauthorizedAccessException;
 
     /// <summary>JSON written the same way by every command.</summary>
     public static readonly JsonSerializerOptions Json = new()

@@ -24,6 +24,57 @@ public sealed class RunCommandTests : IDisposable
         return path;
     }
 
+    private const string KiteScript = """
+        dataset "kite" {
+          folder "data"
+          trigger "zqk kite"
+        }
+        lora { rank 2; targets [attention] }
+        """;
+
+    [Fact]
+    public async Task run_refuses_to_replace_an_adapter_another_run_left_at_its_output_unless_the_script_says_overwrite()
+    {
+        var script = Script(KiteScript + "\ntrain { steps 1; batch 2; output \"out/kite.safetensors\" }\n");
+        var output = Path.Combine(_folder, "out", "kite.safetensors");
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        File.WriteAllText(output, "someone else's adapter");
+
+        var refused = await CliRun.RunAsync("run", script);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("already holds an adapter from another run", refused.Error);
+        Assert.Equal("someone else's adapter", File.ReadAllText(output));
+
+        File.WriteAllText(script, KiteScript + "\ntrain { steps 1; batch 2; output \"out/kite.safetensors\"; overwrite }\n");
+        var replaced = await CliRun.RunAsync("run", script);
+        Assert.True(replaced.ExitCode == 0, replaced.Error);
+
+        // The same script again rewrites its own result; other settings must ask.
+        Assert.Equal(0, (await CliRun.RunAsync("run", script)).ExitCode);
+        File.WriteAllText(script, KiteScript + "\ntrain { steps 1; batch 2; seed 7; output \"out/kite.safetensors\" }\n");
+        var before = File.ReadAllBytes(output);
+        var other = await CliRun.RunAsync("run", script);
+        Assert.Equal(1, other.ExitCode);
+        Assert.Equal(before, File.ReadAllBytes(output));
+    }
+
+    [Fact]
+    public async Task run_on_a_dataset_of_only_corrupt_pictures_stops_with_one_clear_line()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(_folder, "junk")).FullName;
+        File.WriteAllBytes(Path.Combine(data, "a.png"), [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3]);
+        File.WriteAllText(Path.Combine(data, "b.jpg"), "not a jpeg");
+        File.WriteAllBytes(Path.Combine(data, "c.webp"), new byte[100]);
+        var script = Path.Combine(_folder, "junk.lora");
+        File.WriteAllText(script, "dataset \"junk\" { folder \"junk\" }\nlora { rank 2 }\ntrain { steps 1 }\n");
+
+        var result = await CliRun.RunAsync("run", script);
+
+        Assert.True(result.ExitCode == 1, result.Error + result.Output);
+        Assert.Contains("has no usable images", result.Error);
+        Assert.DoesNotContain("   at ", result.Error);
+    }
+
     [Fact]
     public async Task run_json_prints_one_event_per_line_and_ends_with_finished_naming_the_adapter_and_trigger()
     {

@@ -1,4 +1,5 @@
 using LoraNotebooks.Dsl.Syntax;
+using LoraNotebooks.Dsl.Tests.TestSupport;
 
 namespace LoraNotebooks.Dsl.Tests;
 
@@ -18,6 +19,30 @@ public class ParserTests
         var alpha = lora.Block.Statements.Last();
         Assert.Equal(new TextSpan(37, 4, 9, 4), alpha.Arguments[0].Span);
         Assert.Equal(new TextSpan(12, 2, 6, 31), lora.Block.Span);
+    }
+
+    [Theory]
+    [InlineData('[')]
+    [InlineData('{')]
+    public void nesting_deeper_than_the_limit_is_one_error_not_a_stack_overflow(char open)
+    {
+        var text = "train {\n  steps " + new string(open, 100_000) + "\n}\n";
+
+        var result = LoraScript.Check(text, null, Repository.Context);
+
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal("LORA0008", error.Id);
+        Assert.Contains("nest more than 64 deep", error.Message);
+        Assert.Equal((2, 72), (error.Span.Line, error.Span.Column)); // "train {" opens one level; the 64th bracket opens level 65
+        Assert.Null(result.Plan);
+    }
+
+    [Fact]
+    public void brackets_inside_strings_and_comments_do_not_count_as_nesting()
+    {
+        var text = "train { output \"" + new string('[', 200) + ".safetensors\" } # " + new string('{', 200) + "\n";
+
+        Assert.DoesNotContain(LoraScript.Check(text, null, Repository.Context).Diagnostics, d => d.Id == "LORA0008");
     }
 
     [Fact]

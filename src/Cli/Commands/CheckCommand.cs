@@ -15,7 +15,7 @@ public static class CheckCommand
     /// <summary>Builds <c>lora check</c>.</summary>
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "A .lora script." };
+        var file = new Argument<string>("file") { Description = "A .lora script." }.AsPath();
         var command = new Command("check", "Check a training script: diagnostics, then the pre-flight summary. Nothing runs.") { file };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, _) =>
         {
@@ -30,7 +30,7 @@ public static class CheckCommand
     /// <summary>Builds <c>lora fmt</c>.</summary>
     public static Command CreateFormat()
     {
-        var file = new Argument<string>("file") { Description = "A .lora script." };
+        var file = new Argument<string>("file") { Description = "A .lora script." }.AsPath();
         var write = new Option<bool>("--write") { Description = "Rewrite the file in place (atomically) instead of printing." };
         var command = new Command("fmt", "Print a training script in its canonical form.") { file, write };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, _) =>
@@ -54,10 +54,19 @@ public static class CheckCommand
         return command;
     }
 
-    private static string ReadScript(string path)
+    /// <summary>Largest script read (bytes); real ones are a few kilobytes.</summary>
+    public const long MaxScriptBytes = 1 << 20;
+
+    /// <summary>The text of the script at <paramref name="path"/>, refusing folders and files too large to be scripts.</summary>
+    internal static string ReadScript(string path)
     {
         if (Directory.Exists(path))
-            throw new ArgumentException($"'{path}' is a folder; give a .lora file");
+            throw new Engine.UserErrorException($"'{path}' is a folder; give a .lora file");
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"script '{path}' does not exist");
+        var length = new FileInfo(path).Length;
+        if (length > MaxScriptBytes)
+            throw new Engine.UserErrorException($"'{path}' is {length} bytes; a script is at most {MaxScriptBytes}");
         return File.ReadAllText(path);
     }
 }

@@ -17,7 +17,7 @@ public static class DemoCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var output = new Argument<string>("out") { Description = "Folder for the dataset, the script, the adapter and the grid." };
+        var output = new Argument<string>("out") { Description = "Folder for the dataset, the script, the adapter and the grid." }.AsPath();
         var steps = new Option<int>("--steps") { Description = "Training steps.", DefaultValueFactory = _ => 60 };
         var member = new Option<string>("--concept") { Description = "Which held-out concept to teach.", DefaultValueFactory = _ => "star" };
         var command = new Command("demo", "Train a small LoRA on the built-in base model and write the adapter and a before/after grid.")

@@ -2,9 +2,11 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Engine;
 using LoraNotebooks.Engine.Adapters;
 using LoraNotebooks.Engine.Lora;
 using LoraNotebooks.Engine.Training;
+using LoraNotebooks.Engine.World;
 
 namespace LoraNotebooks.Cli.Commands;
 
@@ -19,18 +21,33 @@ public static class EvalCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var adapter = new Option<string?>("--adapter") { Description = "An adapter file to score." };
+        var adapter = new Option<string?>("--adapter") { Description = "An adapter file to score." }.AsPath();
         var trigger = new Option<string?>("--trigger") { Description = "The trigger word (default: the adapter's modelspec.trigger_phrase)." };
         var world = new Option<string?>("--world") { Description = "What it was taught, as FAMILY/MEMBER, e.g. concept/star (default: the adapter's lora.world)." };
         var samples = new Option<int>("--samples") { Description = "Samples per kind of prompt.", DefaultValueFactory = _ => 8 };
         var seed = new Option<int>("--seed") { Description = "The first seed.", DefaultValueFactory = _ => 1 };
-        var baseModel = new Option<string?>("--base") { Description = "A base-model checkpoint (default: the built-in base)." };
+        var baseModel = new Option<string?>("--base") { Description = "A base-model checkpoint (default: the built-in base)." }.AsPath();
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var command = new Command("eval", "Score the base model, or an adapter on it, with the world judge.") { adapter, trigger, world, samples, seed, baseModel, json };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, _) =>
         {
+            // Everything the user gave is checked before the (slow) scoring starts.
             if (parse.GetValue(samples) < 1)
-                throw new ArgumentException($"--samples must be at least 1, not {parse.GetValue(samples)}");
+                throw new UserErrorException($"--samples must be at least 1, not {parse.GetValue(samples)}");
+            if (parse.GetValue(adapter) is null && (parse.GetValue(world) ?? parse.GetValue(trigger)) is not null)
+                throw new UserErrorException("--world and --trigger describe an adapter: give --adapter too");
+            string? family = null, member = null;
+            IReadOnlyDictionary<string, string>? metadata = null;
+            if (parse.GetValue(adapter) is { } path)
+            {
+                metadata = AdapterReport.Read(path).Metadata;
+                var taught = parse.GetValue(world) ?? metadata.GetValueOrDefault(LoraTrainer.WorldMetadataKey)
+                    ?? throw new UserErrorException($"'{path}' does not say which world member it was trained on; give --world FAMILY/MEMBER (e.g. concept/star)");
+                if (taught.Split('/') is not [var f, var m])
+                    throw new UserErrorException($"--world expects FAMILY/MEMBER (e.g. concept/star), not '{taught}'");
+                Families.Get(f).Member(m);
+                (family, member) = (f, m);
+            }
             var error = parse.InvocationConfiguration.Error;
             var evaluation = WorldEvaluation.Default();
             using var model = PlanRunner.LoadBase(new BasePlan(parse.GetValue(baseModel) is { } b ? Path.GetFullPath(b) : null), e => error.WriteLine($"warning: {((WarningEvent)e).Message}"));
@@ -38,17 +55,12 @@ public static class EvalCommand
             {
                 ["prompt_following"] = evaluation.PromptFollowing(model, parse.GetValue(samples), parse.GetValue(seed)),
             };
-            if (parse.GetValue(adapter) is { } path)
+            if (parse.GetValue(adapter) is { } adapterPath)
             {
-                var metadata = AdapterReport.Read(path).Metadata;
-                var taught = parse.GetValue(world) ?? metadata.GetValueOrDefault(LoraTrainer.WorldMetadataKey)
-                    ?? throw new ArgumentException($"'{path}' does not say which world member it was trained on; give --world FAMILY/MEMBER (e.g. concept/star)");
-                if (taught.Split('/') is not [var family, var member])
-                    throw new ArgumentException($"--world expects FAMILY/MEMBER (e.g. concept/star), not '{taught}'");
                 using var lora = new LoraModel([.. model.Parts]);
-                var network = lora.Add(AdapterFile.Load(path, lora.Parts, "adapter"));
-                var (fidelity, leakage) = evaluation.FidelityAndLeakage(model, [(network, 1.0)], family, member,
-                    parse.GetValue(trigger) ?? metadata.GetValueOrDefault("modelspec.trigger_phrase"), parse.GetValue(samples), parse.GetValue(seed));
+                var network = lora.Add(AdapterFile.Load(adapterPath, lora.Parts, "adapter"));
+                var (fidelity, leakage) = evaluation.FidelityAndLeakage(model, [(network, 1.0)], family!, member!,
+                    parse.GetValue(trigger) ?? metadata!.GetValueOrDefault("modelspec.trigger_phrase"), parse.GetValue(samples), parse.GetValue(seed));
                 scores["fidelity"] = fidelity;
                 scores["leakage"] = leakage;
             }

@@ -11,7 +11,7 @@ public static class InspectCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "A .safetensors adapter (kohya or peft), or a peft folder." };
+        var file = new Argument<string>("file") { Description = "A .safetensors adapter (kohya or peft), or a peft folder." }.AsPath();
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
         var command = new Command("inspect", "Report an adapter file's format, ranks, alphas, targets, dtypes, size and metadata.") { file, json };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, _) =>

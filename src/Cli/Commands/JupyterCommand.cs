@@ -19,8 +19,8 @@ public static class JupyterCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var path = new Option<string?>("--path") { Description = "The Jupyter kernels folder to write into (default: $JUPYTER_DATA_DIR/kernels or ~/.local/share/jupyter/kernels)." };
-        var host = new Option<string?>("--host") { Description = "The dotnet-interactive executable (default: found on PATH or in ~/.dotnet/tools)." };
+        var path = new Option<string?>("--path") { Description = "The Jupyter kernels folder to write into (default: $JUPYTER_DATA_DIR/kernels or ~/.local/share/jupyter/kernels)." }.AsPath();
+        var host = new Option<string?>("--host") { Description = "The dotnet-interactive executable (default: found on PATH or in ~/.dotnet/tools)." }.AsPath();
         var install = new Command("install", $"Write the '{KernelName}' kernelspec: C# with the LoRA extension available.") { path, host };
         install.SetAction((parse, token) => CommandRunner.RunAsync(parse, (writer, _) =>
             Task.FromResult(Install(parse.GetValue(path), parse.GetValue(host), writer)), token));
@@ -46,7 +46,7 @@ public static class JupyterCommand
             env,
         };
         var file = Path.Combine(folder, "kernel.json");
-        File.WriteAllText(file, JsonSerializer.Serialize(spec, new JsonSerializerOptions { WriteIndented = true }));
+        Engine.AtomicFile.WriteAllText(file, JsonSerializer.Serialize(spec, new JsonSerializerOptions { WriteIndented = true }));
         writer.WriteLine($"wrote {file}");
         writer.WriteLine($"kernel '{KernelName}' runs {host}");
         return ExitCodes.Ok;

@@ -14,8 +14,8 @@ public static class NotebookCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var notebook = new Argument<string>("notebook") { Description = "The .ipynb file to run." };
-        var output = new Option<string?>("--output", "-o") { Description = "Where to write the executed notebook (default: overwrite the input)." };
+        var notebook = new Argument<string>("notebook") { Description = "The .ipynb file to run." }.AsPath();
+        var output = new Option<string?>("--output", "-o") { Description = "Where to write the executed notebook (default: overwrite the input)." }.AsPath();
         var run = new Command("run", "Run every cell of a notebook and write its outputs back.") { notebook, output };
         run.SetAction((parse, token) => CommandRunner.RunAsync(parse, (writer, cancel) =>
             RunAsync(parse.GetValue(notebook)!, parse.GetValue(output), writer, cancel), token));

@@ -16,9 +16,9 @@ public static class PretrainCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var checkpoints = new Option<string>("--checkpoints") { Description = "Checkpoint folder; a run resumes from its newest checkpoint.", Required = true };
+        var checkpoints = new Option<string>("--checkpoints") { Description = "Checkpoint folder; a run resumes from its newest checkpoint.", Required = true }.AsPath();
         var steps = new Option<long>("--steps") { Description = "Train until this step.", DefaultValueFactory = _ => 20_000 };
-        var export = new Option<string?>("--export") { Description = "Write the weights as a base model here when done (e.g. assets/base.safetensors)." };
+        var export = new Option<string?>("--export") { Description = "Write the weights as a base model here when done (e.g. assets/base.safetensors)." }.AsPath();
         var seed = new Option<long>("--seed") { Description = "Seed of the model, the data order and the noise.", DefaultValueFactory = _ => 0 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Judge prompt-following every N steps (0: never); with --export, the best weights so far are exported.", DefaultValueFactory = _ => 0 };
         var command = new Command("pretrain", "Pretrain the built-in base model on the procedural world (resumable).") { checkpoints, steps, export, seed, evalEvery };

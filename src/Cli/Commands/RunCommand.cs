@@ -17,7 +17,7 @@ public static class RunCommand
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "A .lora script." };
+        var file = new Argument<string>("file") { Description = "A .lora script." }.AsPath();
         var json = new Option<bool>("--json") { Description = "Print one JSON object per event per line." };
         var command = new Command("run", "Check a .lora script, then train and run its actions.") { file, json };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, cancel) =>
@@ -27,9 +27,7 @@ public static class RunCommand
 
     private static int Run(string path, bool json, TextWriter output, TextWriter error, CancellationToken cancel)
     {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"script '{path}' does not exist");
-        var check = LoraScript.Check(File.ReadAllText(path), path, new CheckContext(WorldCatalog.Instance, PreflightEstimator.Default));
+        var check = LoraScript.Check(CheckCommand.ReadScript(path), path, new CheckContext(WorldCatalog.Instance, PreflightEstimator.Default));
         var report = check.Render(path);
         (json || check.HasErrors ? error : output).Write(report);
         if (check.HasErrors)

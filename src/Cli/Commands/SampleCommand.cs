@@ -16,15 +16,15 @@ public static class SampleCommand
     public static Command Create()
     {
         var prompts = new Argument<string[]>("prompt") { Description = "One or more prompts (rows of the grid).", Arity = ArgumentArity.OneOrMore };
-        var adapter = new Option<string?>("--adapter") { Description = "An adapter file to apply." };
+        var adapter = new Option<string?>("--adapter") { Description = "An adapter file to apply." }.AsPath();
         var strengths = new Option<double[]>("--strengths") { Description = "Adapter strengths (columns); 0 is the base model.", DefaultValueFactory = _ => [1], AllowMultipleArgumentsPerToken = true };
         var seed = new Option<int>("--seed") { Description = "Noise seed.", DefaultValueFactory = _ => 1 };
         var steps = new Option<int>("--steps") { Description = "Denoising steps.", DefaultValueFactory = _ => 20 };
         var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance scale.", DefaultValueFactory = _ => 7.5 };
         var negative = new Option<string?>("--negative") { Description = "Negative prompt." };
         var sampler = new Option<Sampler>("--sampler") { Description = "Ddim or EulerAncestral.", DefaultValueFactory = _ => Sampler.Ddim };
-        var baseModel = new Option<string?>("--base") { Description = "A base-model checkpoint (default: the built-in base)." };
-        var output = new Option<string>("--out") { Description = "The grid PNG to write; single images go in a folder beside it.", Required = true };
+        var baseModel = new Option<string?>("--base") { Description = "A base-model checkpoint (default: the built-in base)." }.AsPath();
+        var output = new Option<string>("--out") { Description = "The grid PNG to write; single images go in a folder beside it.", Required = true }.AsPath();
         var command = new Command("sample", "Draw images from the base model, optionally with an adapter at several strengths.")
             { prompts, adapter, strengths, seed, steps, guidance, negative, sampler, baseModel, output };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (writer, _) =>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LoraNotebooks.Engine;
 using LoraNotebooks.Engine.World;
 
 namespace LoraNotebooks.Cli.Commands;
@@ -11,7 +12,7 @@ public static class WorldCommand
     {
         var family = new Argument<string>("family") { Description = "concept, character, style or accessory." };
         var member = new Argument<string>("member") { Description = "A member of the family (see `lora world list`)." };
-        var dir = new Argument<string>("dir") { Description = "Folder to write NAME.png + NAME.txt pairs into." };
+        var dir = new Argument<string>("dir") { Description = "Folder to write NAME.png + NAME.txt pairs into." }.AsPath();
         var count = new Option<int>("--count") { Description = "How many images.", DefaultValueFactory = _ => 20 };
         var seed = new Option<int>("--seed") { Description = "Seed of the generator.", DefaultValueFactory = _ => 0 };
         var trigger = new Option<string?>("--trigger") { Description = "Word that names the member in captions (default: its name)." };
@@ -27,7 +28,7 @@ public static class WorldCommand
         {
             var target = parse.GetValue(dir)!;
             if (File.Exists(target))
-                throw new ArgumentException($"'{target}' is a file; give a folder");
+                throw new UserErrorException($"'{target}' is a file; give a folder");
             var written = WorldExporter.Export(parse.GetValue(family)!, parse.GetValue(member)!, target,
                 parse.GetValue(count), parse.GetValue(seed), parse.GetValue(trigger));
             output.WriteLine($"wrote {written.Count} images with captions to {Path.GetFullPath(target)}");

@@ -93,7 +93,8 @@ internal sealed partial class Binder
             CheckpointEverySteps: checkpoint,
             OutputPath: output,
             ResumePath: resume,
-            FailOnBadImages: Flag(section.One("fail_on_bad_images")) ?? false);
+            FailOnBadImages: Flag(section.One("fail_on_bad_images")) ?? false,
+            Overwrite: Flag(section.One("overwrite")) ?? false);
         return (plan, lengthStatement?.Keyword.Span);
     }
 

@@ -60,6 +60,7 @@ internal static class Vocabulary
         new("output", BlockKind.Train, "adapter file to write"),
         new("resume", BlockKind.Train, "checkpoint to continue from"),
         new("fail_on_bad_images", BlockKind.Train, "stop on unreadable images"),
+        new("overwrite", BlockKind.Train, "replace what another run left at output"),
 
         new("every", BlockKind.Sample, "how often to draw previews"),
         new("prompt", BlockKind.Sample, "a preview prompt with its options", Repeatable: true),

@@ -20,6 +20,7 @@ namespace LoraNotebooks.Dsl.Plans;
 /// <param name="OutputPath">The adapter file to write (.safetensors).</param>
 /// <param name="ResumePath">A checkpoint to continue from, or null.</param>
 /// <param name="FailOnBadImages">Stop on an unreadable image instead of skipping it.</param>
+/// <param name="Overwrite">Replace an adapter or checkpoints that another run left at the output.</param>
 public sealed record TrainPlan(
     int TotalSteps,
     int StepsPerEpoch,
@@ -39,7 +40,8 @@ public sealed record TrainPlan(
     int? CheckpointEverySteps,
     string OutputPath,
     string? ResumePath,
-    bool FailOnBadImages);
+    bool FailOnBadImages,
+    bool Overwrite = false);
 
 /// <summary>Compute precision for training.</summary>
 public enum Precision

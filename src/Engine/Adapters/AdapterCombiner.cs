@@ -12,11 +12,11 @@ namespace LoraNotebooks.Engine.Adapters;
 public static class AdapterCombiner
 {
     /// <summary>The combination of <paramref name="adapters"/> (not attached to any model) named <paramref name="name"/>.</summary>
-    /// <exception cref="ArgumentException">No adapters, or two adapters shaped differently for one layer.</exception>
+    /// <exception cref="UserErrorException">No adapters, or two adapters shaped differently for one layer.</exception>
     public static LoraNetwork Combine(IReadOnlyList<(LoraNetwork Network, double Weight)> adapters, string name)
     {
         if (adapters.Count == 0)
-            throw new ArgumentException("combine needs at least one adapter");
+            throw new UserErrorException("combine needs at least one adapter");
         var byTarget = adapters
             .SelectMany(a => a.Network.Targets.Select(t => (Target: t, Layer: a.Network.Layers[t.Name], a.Weight)))
             .GroupBy(e => e.Target.Name)
@@ -39,7 +39,7 @@ public static class AdapterCombiner
             var down = layer.Down.parameters().Single();
             var up = layer.Up.parameters().Single();
             if (!cat(downs, 0).shape.SequenceEqual(down.shape))
-                throw new ArgumentException($"the adapters are shaped differently for '{group.Key}'; only adapters for the same base model combine");
+                throw new UserErrorException($"the adapters are shaped differently for '{group.Key}'; only adapters for the same base model combine");
             down.copy_(cat(downs, 0));
             up.copy_(cat(ups, 1));
         }

@@ -88,6 +88,9 @@ public static class AdapterFile
         return tensors;
     }
 
+    /// <summary>Largest adapter_config.json read (bytes); real ones are a few kilobytes.</summary>
+    public const long MaxPeftConfigBytes = 1 << 20;
+
     /// <summary>
     /// Reads the adapter at <paramref name="path"/> (kohya or peft, detected from its keys) as a network
     /// named <paramref name="name"/> over <paramref name="parts"/>; attach it with <see cref="LoraModel.Add(LoraNetwork)"/>.
@@ -96,15 +99,30 @@ public static class AdapterFile
     /// <exception cref="SafeTensorsFormatException">The file is not well-formed safetensors.</exception>
     public static LoraNetwork Load(string path, IReadOnlyList<ModelPart> parts, string name)
     {
-        using var file = SafeTensorsFile.Open(ResolveWeights(path));
-        var layout = Detect(file);
-        var entries = layout switch
+        var weights = ResolveWeights(path);
+        using var file = SafeTensorsFile.Open(weights);
+        var config = Detect(file) == AdapterLayout.Peft ? ReadPeftConfig(PeftNames.ConfigPath(weights)) : null;
+        return Load(file, config, Path.GetFileName(path), parts, name);
+    }
+
+    /// <summary>
+    /// Reads an open adapter file; <paramref name="peftConfigJson"/> is the text of its adapter_config.json
+    /// (null when there is none), <paramref name="fileName"/> names it in messages.
+    /// </summary>
+    /// <exception cref="AdapterFormatException">The file is not a LoRA for this model, or the config is not valid.</exception>
+    public static LoraNetwork Load(SafeTensorsFile file, string? peftConfigJson, string fileName, IReadOnlyList<ModelPart> parts, string name) =>
+        Load(file, peftConfigJson is null ? null : ParsePeftConfig(peftConfigJson, PeftNames.ConfigFile), fileName, parts, name);
+
+    private static LoraNetwork Load(SafeTensorsFile file, PeftConfig? config, string fileName, IReadOnlyList<ModelPart> parts, string name)
+    {
+        var entries = Detect(file) switch
         {
             AdapterLayout.Kohya => KohyaEntries(file),
-            AdapterLayout.Peft => PeftEntries(file, PeftNames.ConfigPath(ResolveWeights(path)), parts),
-            _ => throw new AdapterFormatException($"{Path.GetFileName(path)} holds no LoRA tensors (no lora_down/lora_up or lora_A/lora_B keys)"),
+            AdapterLayout.Peft => PeftEntries(file, config ?? PeftConfig.None, parts),
+            _ => throw new AdapterFormatException($"{fileName} holds no LoRA tensors (no lora_down/lora_up or lora_A/lora_B keys)"),
         };
 
+        // Every shape is checked against its layer before any weight is allocated: a file cannot make us allocate more than it holds.
         var modules = AdaptableModules(parts);
         var targets = new List<LoraTarget>();
         foreach (var entry in entries)
@@ -112,11 +130,14 @@ public static class AdapterFile
             if (!modules.TryGetValue(entry.Name, out var found))
                 throw new AdapterFormatException(
                     $"adapter '{entry.Name}' has no matching layer in this model: the file was made for another model");
-            var down = file.Tensors[entry.DownKey];
-            if (down.Shape.Length is not (2 or 4) || down.Shape[0] < 1)
-                throw new AdapterFormatException($"tensor '{entry.DownKey}' has shape [{string.Join(",", down.Shape)}], not a LoRA down projection");
-            targets.Add(new LoraTarget(found.Part, found.Path, entry.Name, found.Module, (int)down.Shape[0], entry.Alpha ?? down.Shape[0]));
+            var rank = (int)file.Tensors[entry.DownKey].Shape[0];
+            var (down, up) = ExpectedShapes(found.Module, rank);
+            CheckShape(file, entry.DownKey, down);
+            CheckShape(file, entry.UpKey, up);
+            targets.Add(new LoraTarget(found.Part, found.Path, entry.Name, found.Module, rank, entry.Alpha ?? rank));
         }
+        if (targets.Count == 0)
+            throw new AdapterFormatException($"{fileName} holds no LoRA tensors");
 
         var ranks = targets.GroupBy(t => t.Rank).OrderByDescending(g => g.Count()).First().Key;
         var alphas = targets.GroupBy(t => t.Alpha).OrderByDescending(g => g.Count()).First().Key;
@@ -159,7 +180,8 @@ public static class AdapterFile
                 var up = KohyaNames.Up(name);
                 if (!file.Tensors.ContainsKey(up))
                     throw new AdapterFormatException($"adapter '{name}' has a lora_down but no lora_up tensor");
-                double? alpha = file.Tensors.ContainsKey(KohyaNames.Alpha(name)) ? ReadScalar(file, KohyaNames.Alpha(name)) : null;
+                CheckPair(file, key, up);
+                double? alpha = file.Tensors.ContainsKey(KohyaNames.Alpha(name)) ? ReadAlpha(file, KohyaNames.Alpha(name)) : null;
                 entries.Add(new Entry(name, key, up, alpha));
             }
             else if (!key.EndsWith(".lora_up.weight", StringComparison.Ordinal) && !key.EndsWith(".alpha", StringComparison.Ordinal))
@@ -171,9 +193,8 @@ public static class AdapterFile
         return entries;
     }
 
-    internal static List<Entry> PeftEntries(SafeTensorsFile file, string configPath, IReadOnlyList<ModelPart>? parts)
+    internal static List<Entry> PeftEntries(SafeTensorsFile file, PeftConfig config, IReadOnlyList<ModelPart>? parts)
     {
-        var config = ReadPeftConfig(configPath);
         var entries = new List<Entry>();
         foreach (var key in file.Tensors.Keys)
         {
@@ -185,6 +206,7 @@ public static class AdapterFile
                 var up = key[..^PeftNames.DownSuffix.Length] + PeftNames.UpSuffix;
                 if (!file.Tensors.ContainsKey(up))
                     throw new AdapterFormatException($"tensor '{key}' has no matching lora_B tensor");
+                CheckPair(file, key, up);
                 var rank = file.Tensors[key].Shape[0];
                 entries.Add(new Entry(KohyaNameOfPeftPath(modulePath, parts), key, up, config.AlphaFor(modulePath, rank)));
             }
@@ -204,26 +226,45 @@ public static class AdapterFile
             double? chosen = alpha > 0 ? alpha : Alpha;
             return chosen is { } a && RsLora ? a * Math.Sqrt(rank) : chosen;
         }
+
+        /// <summary>No config: alphas default to the ranks.</summary>
+        public static PeftConfig None { get; } = new(null, false, []);
     }
 
+    /// <summary>The adapter_config.json at <paramref name="configPath"/>, or <see cref="PeftConfig.None"/> when there is none.</summary>
     internal static PeftConfig ReadPeftConfig(string configPath)
     {
         if (!File.Exists(configPath))
-            return new PeftConfig(null, false, []);
+            return PeftConfig.None;
+        var length = new FileInfo(configPath).Length;
+        if (length > MaxPeftConfigBytes)
+            throw new AdapterFormatException($"{configPath} is {length} bytes; an adapter config is at most {MaxPeftConfigBytes}");
+        return ParsePeftConfig(File.ReadAllText(configPath), configPath);
+    }
+
+    internal static PeftConfig ParsePeftConfig(string text, string where)
+    {
         try
         {
-            var json = JsonNode.Parse(File.ReadAllText(configPath)) as JsonObject
-                ?? throw new AdapterFormatException($"{configPath} is not a JSON object");
+            var json = JsonNode.Parse(text) as JsonObject
+                ?? throw new AdapterFormatException($"{where} is not a JSON object");
             var patterns = new Dictionary<string, double>(StringComparer.Ordinal);
             if (json["alpha_pattern"] is JsonObject alphaPattern)
                 foreach (var (key, value) in alphaPattern)
-                    patterns[key] = value!.GetValue<double>();
-            return new PeftConfig(json["lora_alpha"]?.GetValue<double>(), json["use_rslora"]?.GetValue<bool>() ?? false, patterns);
+                    patterns[key] = Alpha(value, $"alpha_pattern.{key}");
+            double? alpha = json["lora_alpha"] is { } a ? Alpha(a, "lora_alpha") : null;
+            return new PeftConfig(alpha, json["use_rslora"]?.GetValue<bool>() ?? false, patterns);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        // JsonObject throws ArgumentException for a key given twice.
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or ArgumentException)
         {
-            throw new AdapterFormatException($"{configPath} is not a valid peft adapter config: {e.Message}");
+            throw new AdapterFormatException($"{where} is not a valid peft adapter config: {e.Message}");
         }
+
+        double Alpha(JsonNode? node, string key) =>
+            node?.GetValue<double>() is { } value && double.IsFinite(value) && value > 0
+                ? value
+                : throw new AdapterFormatException($"{where}: {key} must be a positive number");
     }
 
     private static string KohyaNameOfPeftPath(string modulePath, IReadOnlyList<ModelPart>? parts)
@@ -289,13 +330,52 @@ public static class AdapterFile
         yield return new("modelspec.sai_model_spec", "1.0.0");
     }
 
-    private static double ReadScalar(SafeTensorsFile file, string key)
+    private static double ReadAlpha(SafeTensorsFile file, string key)
     {
         var info = file.Tensors[key];
         if (info.ElementCount != 1)
             throw new AdapterFormatException($"tensor '{key}' should hold one number but holds {info.ElementCount}");
+        if (info.DType is not (DType.F64 or DType.F32 or DType.F16 or DType.BF16 or DType.I64 or DType.I32 or DType.I16 or DType.I8 or DType.U8))
+            throw new AdapterFormatException($"tensor '{key}' is {info.DType.HeaderName()}; an alpha is a number");
         using var value = file.ReadTensor(key);
-        return value.to(float64).item<double>();
+        var alpha = value.to(float64).item<double>();
+        return double.IsFinite(alpha) && alpha > 0
+            ? alpha
+            : throw new AdapterFormatException($"tensor '{key}' holds alpha {alpha}; it must be a positive number");
+    }
+
+    /// <summary>A down and up tensor that can be a LoRA pair: [rank, in(, kh, kw)] and [out, rank(, 1, 1)].</summary>
+    private static void CheckPair(SafeTensorsFile file, string downKey, string upKey)
+    {
+        var down = file.Tensors[downKey];
+        var up = file.Tensors[upKey];
+        if (down.Shape.Length is not (2 or 4) || down.Shape[0] < 1 || down.Shape[0] > int.MaxValue)
+            throw new AdapterFormatException($"tensor '{downKey}' has shape [{string.Join(",", down.Shape)}], not a LoRA down projection");
+        if (up.Shape.Length != down.Shape.Length || up.Shape[1] != down.Shape[0])
+            throw new AdapterFormatException(
+                $"tensor '{upKey}' has shape [{string.Join(",", up.Shape)}], not an up projection for rank {down.Shape[0]}");
+        if (!IsFloat(down.DType) || !IsFloat(up.DType))
+            throw new AdapterFormatException($"tensors '{downKey}' and '{upKey}' are {down.DType.HeaderName()} and {up.DType.HeaderName()}; LoRA weights are floating point");
+    }
+
+    private static bool IsFloat(DType type) => type is DType.F64 or DType.F32 or DType.F16 or DType.BF16;
+
+    /// <summary>The down and up weight shapes of a rank-<paramref name="rank"/> adapter on <paramref name="module"/>.</summary>
+    private static (long[] Down, long[] Up) ExpectedShapes(nn.Module<Tensor, Tensor> module, int rank) => module switch
+    {
+        TorchSharp.Modules.Linear linear => ([rank, linear.in_features], [linear.out_features, rank]),
+        TorchSharp.Modules.Conv2d { groups: not 1 } conv => throw new AdapterFormatException(
+            $"an adapter targets a grouped convolution (groups = {conv.groups}), which cannot take one"),
+        TorchSharp.Modules.Conv2d conv => ([rank, conv.in_channels, conv.kernel_size[0], conv.kernel_size[1]], [conv.out_channels, rank, 1, 1]),
+        _ => throw new AdapterFormatException($"layer type {module.GetType().Name} takes no adapter"),
+    };
+
+    private static void CheckShape(SafeTensorsFile file, string key, long[] expected)
+    {
+        var info = file.Tensors[key];
+        if (!info.Shape.SequenceEqual(expected))
+            throw new AdapterFormatException(
+                $"tensor '{key}' has shape [{string.Join(",", info.Shape)}] but the model's layer needs [{string.Join(",", expected)}]");
     }
 
     private static void Copy(SafeTensorsFile file, string key, Tensor destination)

@@ -38,7 +38,7 @@ public sealed record AdapterReport(
         var entries = layout switch
         {
             AdapterLayout.Kohya => AdapterFile.KohyaEntries(file),
-            AdapterLayout.Peft => AdapterFile.PeftEntries(file, PeftNames.ConfigPath(weights), parts: null),
+            AdapterLayout.Peft => AdapterFile.PeftEntries(file, AdapterFile.ReadPeftConfig(PeftNames.ConfigPath(weights)), parts: null),
             _ => [],
         };
         var adapters = entries.Select(e =>

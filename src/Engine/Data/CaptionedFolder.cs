@@ -1,4 +1,7 @@
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
@@ -24,6 +27,48 @@ public sealed class CaptionedFolder
     /// <summary>Largest picture accepted (pixels), checked from the header before decoding.</summary>
     public const long MaxPixels = 64L << 20;
 
+    /// <summary>
+    /// Most pixels a file may declare per byte it holds, above <see cref="SmallPixels"/>: a guard against
+    /// decompression bombs and truncated files that claim huge sizes. Real photos hold far more than
+    /// a byte per 1,024 pixels; only near-blank pictures compress further.
+    /// </summary>
+    public const long MaxPixelsPerByte = 1024;
+
+    /// <summary>Pictures up to this many pixels are decoded whatever their file size (cheap either way).</summary>
+    public const long SmallPixels = 1L << 20;
+
+    /// <summary>Memory one decode may take: this much per pixel the header declares…</summary>
+    public const long DecodeBytesPerPixel = 48;
+
+    /// <summary>…plus this much (tables, palettes, row buffers).</summary>
+    public const long DecodeSlackBytes = 32L << 20;
+
+    /// <summary>ImageSharp's default setup with a memory budget of its own (<see cref="BudgetedAllocator"/>), on one thread.</summary>
+    private static Configuration Decoder(long budget)
+    {
+        // Only the formats a dataset may hold, recognised by their content, not their file name: a BMP or
+        // TIFF renamed .png is refused (their 2.1 decoders allocated up to 1 GiB on small damaged files; docs/security.md).
+        var configuration = new Configuration(new PngConfigurationModule(), new JpegConfigurationModule(), new WebpConfigurationModule());
+        configuration.MemoryAllocator = new BudgetedAllocator(budget);
+        configuration.MaxDegreeOfParallelism = 1;
+        return configuration;
+    }
+
+    /// <summary>True for a RIFF WebP file with a <c>VP8L</c> (lossless) chunk, walking the chunk list as the container format lays it out.</summary>
+    private static bool IsLosslessWebp(byte[] bytes)
+    {
+        if (bytes.Length < 12 || !bytes.AsSpan(0, 4).SequenceEqual("RIFF"u8) || !bytes.AsSpan(8, 4).SequenceEqual("WEBP"u8))
+            return false;
+        for (long at = 12; at + 8 <= bytes.Length;)
+        {
+            if (bytes.AsSpan((int)at, 4).SequenceEqual("VP8L"u8))
+                return true;
+            var size = BitConverter.ToUInt32(bytes, (int)at + 4);
+            at += 8 + size + (size & 1);
+        }
+        return false;
+    }
+
     private CaptionedFolder(IReadOnlyList<TrainingImage> images, IReadOnlyList<SkippedFile> skipped)
     {
         Images = images;
@@ -37,11 +82,8 @@ public sealed class CaptionedFolder
     public IReadOnlyList<SkippedFile> Skipped { get; }
 
     /// <summary>Reads <paramref name="folder"/> into the aspect buckets of <paramref name="resolution"/>; a missing caption file reads as "".</summary>
-    /// <param name="folder">The dataset folder.</param>
-    /// <param name="resolution">The training size whose buckets the pictures go to.</param>
-    /// <param name="captionExtension">The caption files' extension.</param>
-    /// <param name="keepCover">Also keep each picture resized to just cover its bucket, uncut (<see cref="TrainingImage.Cover"/>), for random crops.</param>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <param name="keepCover">Also keep each picture resized to just cover its bucket, uncut (<see cref="TrainingImage.Cover"/>), for random crops.</param>
     public static CaptionedFolder Read(string folder, int resolution, string captionExtension = ".txt", bool keepCover = false)
     {
         if (!Directory.Exists(folder))
@@ -68,17 +110,59 @@ public sealed class CaptionedFolder
         rgb = null;
         bucket = default;
         cover = null;
+        byte[] bytes;
         try
         {
             var length = new FileInfo(path).Length;
             if (length > MaxFileBytes)
                 return $"the file is {length} bytes; the limit is {MaxFileBytes}";
-            var info = Image.Identify(path);
+            // One read, then identify and decode the same bytes: the file cannot change between the check and the decode.
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot be read: {e.Message}";
+        }
+        return TryDecode(bytes, resolution, out rgb, out bucket, out cover, keepCover);
+    }
+
+    /// <summary>
+    /// Decodes a picture file's bytes under the limits and fits it to its aspect bucket of
+    /// <paramref name="resolution"/>; returns null, or why the picture cannot be used.
+    /// </summary>
+    public static string? TryDecode(byte[] bytes, int resolution, out byte[]? rgb, out Bucket bucket) =>
+        TryDecode(bytes, resolution, out rgb, out bucket, out _, keepCover: false);
+
+    /// <summary>As above; with <paramref name="keepCover"/>, <paramref name="cover"/> is the picture resized to just cover its bucket, uncut.</summary>
+    public static string? TryDecode(byte[] bytes, int resolution, out byte[]? rgb, out Bucket bucket, out CoverImage? cover, bool keepCover)
+    {
+        rgb = null;
+        bucket = default;
+        cover = null;
+        if (bytes.LongLength > MaxFileBytes)
+            return $"the file is {bytes.LongLength} bytes; the limit is {MaxFileBytes}";
+        try
+        {
+            // Reading the header may allocate too (some decoders build tables first): it gets the fixed part of the budget.
+            var info = Image.Identify(Decoder(DecodeSlackBytes), new MemoryStream(bytes, writable: false));
             if (info is null)
                 return "not a picture ImageSharp can read";
+            if (info.Width < 1 || info.Height < 1)
+                return $"{info.Width}×{info.Height} pixels is an empty picture";
             if ((long)info.Width * info.Height > MaxPixels)
                 return $"{info.Width}×{info.Height} pixels is over the limit of {MaxPixels}";
-            using var image = Image.Load<Rgb24>(path);
+            // ImageSharp 2.1's lossless WebP decoder allocated 665 MB around the memory budget on a damaged 2.4 KB file (tools/Fuzz).
+            if (IsLosslessWebp(bytes))
+                return "a lossless WebP, which is not read; save it as PNG";
+            // ImageSharp 2.1 can loop forever on a damaged interlaced PNG (found by tools/Fuzz; docs/security.md), and no decode can be aborted.
+            if (info.Metadata.GetPngMetadata().InterlaceMethod == PngInterlaceMode.Adam7)
+                return "an interlaced PNG, which is not read; save it again without interlacing";
+            if ((long)info.Width * info.Height > Math.Max(SmallPixels, bytes.LongLength * MaxPixelsPerByte))
+                return $"{info.Width}×{info.Height} pixels from a {bytes.LongLength}-byte file is more than {MaxPixelsPerByte} pixels a byte: a damaged file or a decompression bomb";
+            using var image = Image.Load<Rgb24>(Decoder(DecodeSlackBytes + DecodeBytesPerPixel * info.Width * info.Height), new MemoryStream(bytes, writable: false));
+            // The header may lie: check what was decoded too.
+            if ((long)image.Width * image.Height > MaxPixels)
+                return $"{image.Width}×{image.Height} pixels is over the limit of {MaxPixels}";
             var chosen = bucket = AspectBuckets.Choose(image.Width, image.Height, resolution);
             // Resize to just cover the bucket (the smallest scale at which both sides reach it), then cut.
             var scale = Math.Max((double)chosen.Width / image.Width, (double)chosen.Height / image.Height);
@@ -95,9 +179,15 @@ public sealed class CaptionedFolder
             image.CopyPixelDataTo(rgb);
             return null;
         }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or IOException or NotSupportedException)
+        // The decoders are third-party parsers of hostile bytes, and ImageSharp 2.1 throws more than its documented
+        // types for damaged files (NullReferenceException, InvalidOperationException, ArgumentException, IndexOutOfRange…;
+        // docs/security.md lists what the fuzz harness saw). A file whose decoding fails in any way is skipped, never fatal.
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return $"cannot be decoded: {e.Message}";
+            rgb = null;
+            return e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or NotSupportedException
+                ? $"cannot be decoded: {e.Message}"
+                : $"cannot be decoded: the decoder failed ({e.GetType().Name}: {e.Message})";
         }
     }
 }

@@ -59,11 +59,11 @@ public sealed class LoraModel : IDisposable
     public LoraNetwork Add(LoraNetwork network)
     {
         if (_networks.ContainsKey(network.AdapterName))
-            throw new ArgumentException($"an adapter named '{network.AdapterName}' is already attached");
+            throw new UserErrorException($"an adapter named '{network.AdapterName}' is already attached");
         foreach (var target in network.Targets)
         {
             if (!Parts.Contains(target.Part))
-                throw new ArgumentException($"adapter '{network.AdapterName}' targets '{target.Path}' of a model this one does not hold");
+                throw new UserErrorException($"adapter '{network.AdapterName}' targets '{target.Path}' of a model this one does not hold");
             var key = target.Name;
             if (!_layersByTarget.TryGetValue(key, out var layers))
             {

@@ -12,7 +12,7 @@ public sealed class TargetGlob
     public TargetGlob(string pattern)
     {
         if (string.IsNullOrWhiteSpace(pattern))
-            throw new ArgumentException("a target pattern must not be empty");
+            throw new UserErrorException("a target pattern must not be empty");
         Pattern = pattern;
         var bare = !pattern.Contains('.') && !pattern.Contains('*');
         var regex = new StringBuilder(bare ? "(^|\\.)" : "^");

@@ -37,7 +37,7 @@ public sealed class Pretrainer : IDisposable
     {
         options.Validate();
         if (source.ImageSize != config.Unet.SampleSize)
-            throw new ArgumentException($"the source makes {source.ImageSize}×{source.ImageSize} images; the model's sample_size is {config.Unet.SampleSize}");
+            throw new UserErrorException($"the source makes {source.ImageSize}×{source.ImageSize} images; the model's sample_size is {config.Unet.SampleSize}");
         Options = options;
         _source = source;
         _directory = checkpointDirectory;

@@ -36,18 +36,18 @@ public sealed record PretrainerOptions
     /// <summary>The loss's min-SNR weighting and noise offset.</summary>
     public DiffusionLossOptions Loss { get; init; } = new(MinSnrGamma: 5);
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first value out of range.</summary>
+    /// <summary>Throws <see cref="UserErrorException"/> naming the first value out of range.</summary>
     public void Validate()
     {
         if (BatchSize < 1)
-            throw new ArgumentException($"batch size must be at least 1, not {BatchSize}");
+            throw new UserErrorException($"batch size must be at least 1, not {BatchSize}");
         if (!(LearningRate > 0))
-            throw new ArgumentException($"learning rate must be positive, not {LearningRate}");
+            throw new UserErrorException($"learning rate must be positive, not {LearningRate}");
         if (WarmupSteps < 0 || CheckpointEvery < 1 || KeepCheckpoints < 1)
-            throw new ArgumentException("warm-up steps must be ≥ 0, checkpoint interval and kept checkpoints ≥ 1");
+            throw new UserErrorException("warm-up steps must be ≥ 0, checkpoint interval and kept checkpoints ≥ 1");
         if (!(CaptionDropout >= 0 && CaptionDropout < 1))
-            throw new ArgumentException($"caption dropout must be in [0, 1), not {CaptionDropout}");
+            throw new UserErrorException($"caption dropout must be in [0, 1), not {CaptionDropout}");
         if (EmaDecay is { } decay && !(decay > 0 && decay < 1))
-            throw new ArgumentException($"EMA decay must be in (0, 1), not {decay}");
+            throw new UserErrorException($"EMA decay must be in (0, 1), not {decay}");
     }
 }

@@ -88,6 +88,7 @@ public sealed class LoraTrainer
         using var optimizer = TrainingOptimizer.Create(train.Optimizer, Groups(network, train));
         var schedule = LearningRateSchedule.From(train);
         var fingerprint = Fingerprint(_plan);
+        OutputGuard.Check(train, fingerprint);
         var checkpoints = CheckpointDirectory(train);
 
         var start = 0;
@@ -332,13 +333,14 @@ public sealed class LoraTrainer
             metadata["modelspec.trigger_phrase"] = trigger;
         if (plan.Datasets.Select(d => d.Source).OfType<WorldSource>().FirstOrDefault() is { } world)
             metadata[WorldMetadataKey] = $"{world.Family}/{world.Member}";
+        metadata[OutputGuard.FingerprintKey] = Fingerprint(plan); // so a later run knows whether this file is its own (OutputGuard)
         return metadata;
     }
 
     /// <summary>A hash of everything that shapes the trained bytes (not output, resume or sampling settings).</summary>
     private static string Fingerprint(TrainingPlan plan)
     {
-        var essential = plan with { Train = plan.Train with { OutputPath = "", ResumePath = null, CheckpointEverySteps = null }, Sample = null };
+        var essential = plan with { Train = plan.Train with { OutputPath = "", ResumePath = null, CheckpointEverySteps = null, Overwrite = false }, Sample = null };
         var culture = CultureInfo.CurrentCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         try

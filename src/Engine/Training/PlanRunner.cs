@@ -139,7 +139,7 @@ public static class PlanRunner
         if (loaded.Count > 0)
             return loaded;
         if (trained is null)
-            throw new ArgumentException("grid and evaluate need an adapter: train one or load one first");
+            throw new UserErrorException("grid and evaluate need an adapter: train one or load one first");
         trained.Network.Enabled = true;
         return [(trained.Network, 1.0)];
     }

@@ -38,7 +38,7 @@ public static class PlanTargets
     /// Every layer of <paramref name="parts"/> that <paramref name="plan"/> targets, in module order, with
     /// overrides applied (later ones win).
     /// </summary>
-    /// <exception cref="ArgumentException">A selector matches no layer (the message shows what paths look like).</exception>
+    /// <exception cref="UserErrorException">A selector matches no layer (the message shows what paths look like).</exception>
     public static IReadOnlyList<LoraTarget> Find(IReadOnlyList<ModelPart> parts, LoraPlan plan)
     {
         var options = Options(plan);
@@ -51,7 +51,7 @@ public static class PlanTargets
         }
         foreach (var selector in plan.Targets)
             if (!found.Any(t => RulesFor(selector, t.Part).Any(r => Matches(r, t))))
-                throw new ArgumentException($"target {Describe(selector)} matches no Linear or Conv2d layer of the model; {Example(parts)}");
+                throw new UserErrorException($"target {Describe(selector)} matches no Linear or Conv2d layer of the model; {Example(parts)}");
 
         foreach (var change in plan.Overrides)
         {
@@ -64,7 +64,7 @@ public static class PlanTargets
                 hits++;
             }
             if (hits == 0)
-                throw new ArgumentException($"the override for {Describe(change.Target)} matches none of the targeted layers; {Example(parts)}");
+                throw new UserErrorException($"the override for {Describe(change.Target)} matches none of the targeted layers; {Example(parts)}");
         }
         return found;
     }

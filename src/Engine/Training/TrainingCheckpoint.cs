@@ -23,7 +23,7 @@ public sealed record TrainingCheckpoint(string Path, int Step, double? SmoothedL
     private const string OptimizerPrefix = "optimizer.";
     private const string StepKey = "lora.checkpoint.step";
     private const string LossKey = "lora.checkpoint.smoothed_loss";
-    private const string FingerprintKey = "lora.checkpoint.fingerprint";
+    private const string FingerprintKey = OutputGuard.FingerprintKey;
     private const string FilePrefix = "step-";
 
     /// <summary>The checkpoint file for <paramref name="step"/> in <paramref name="directory"/>.</summary>
@@ -101,8 +101,10 @@ public sealed record TrainingCheckpoint(string Path, int Step, double? SmoothedL
                 value.Dispose();
         }
         var inv = CultureInfo.InvariantCulture;
-        return new TrainingCheckpoint(path, int.Parse(stepText, inv),
-            file.Metadata.TryGetValue(LossKey, out var loss) ? double.Parse(loss, inv) : null,
+        if (!int.TryParse(stepText, inv, out var step) || step < 0)
+            throw new InvalidDataException($"'{path}' has step '{stepText}', not a step count");
+        return new TrainingCheckpoint(path, step,
+            file.Metadata.TryGetValue(LossKey, out var lossText) && double.TryParse(lossText, inv, out var loss) ? loss : null,
             file.Metadata.GetValueOrDefault(FingerprintKey, ""));
     }
 }

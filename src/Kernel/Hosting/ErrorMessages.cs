@@ -1,3 +1,4 @@
+using LoraNotebooks.Engine;
 using LoraNotebooks.Engine.Adapters;
 using LoraNotebooks.Engine.SafeTensors;
 using LoraNotebooks.Engine.Training;
@@ -11,9 +12,8 @@ internal static class ErrorMessages
     public static string For(Exception e) => e switch
     {
         LoraScriptException script => script.Message,
-        ArgumentException { ParamName: { } name } => e.Message.Replace($" (Parameter '{name}')", ""),
-        SafeTensorsFormatException or AdapterFormatException or IOException or UnauthorizedAccessException
-            or InvalidDataException or TrainingDivergedException or ArgumentException => e.Message,
+        UserErrorException or SafeTensorsFormatException or AdapterFormatException or IOException or UnauthorizedAccessException
+            or InvalidDataException or TrainingDivergedException => e.Message,
         _ => $"internal error: {e.GetType().Name}: {e.Message}",
     };
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using LoraNotebooks.Engine;
 
 namespace LoraNotebooks.Kernel.Magic;
 
@@ -71,7 +72,7 @@ public static class LoraDo
                 grid.Append($" strengths [{string.Join(", ", strengths)}]");
                 return $"load {Quote(arguments.One("--adapter")!)}\n" + Finish(grid);
             default:
-                throw new ArgumentException($"'{action}' is not a script action", nameof(action));
+                throw new UserErrorException($"'{action}' is not a script action");
         }
 
         string Finish(StringBuilder g) =>

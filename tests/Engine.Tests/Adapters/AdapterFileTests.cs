@@ -130,4 +130,35 @@ public sealed class AdapterFileTests : IDisposable
         Assert.Equal(new FileInfo(path).Length, report.FileBytes);
         Assert.Equal(3, report.TargetGroups["lora_unet"]);
     }
+
+    [Theory]
+    [InlineData("{\"lora_alpha\": 2, \"lora_alpha\": 3}")]
+    [InlineData("{\"lora_alpha\": -1}")]
+    [InlineData("{\"alpha_pattern\": {\"head\": null}}")]
+    [InlineData("{\"use_rslora\": \"yes\"}")]
+    [InlineData("[]")]
+    public void a_malformed_peft_config_is_an_adapter_format_error(string config)
+    {
+        var (lora, network, _) = Trained(Mixed);
+        var path = Path.Combine(_folder, "peft", "adapter_model.safetensors");
+        AdapterFile.Save(network, path, AdapterLayout.Peft);
+        File.WriteAllText(Path.Combine(_folder, "peft", "adapter_config.json"), config);
+
+        Assert.Throws<AdapterFormatException>(() => AdapterFile.Load(path, lora.Parts, "b"));
+    }
+
+    [Fact]
+    public void tensors_shaped_for_another_layer_are_refused_before_the_adapter_is_built()
+    {
+        var (lora, _, _) = Trained(Mixed);
+        var path = Path.Combine(_folder, "other.safetensors");
+        SafeTensorsWriter.Write(path,
+        [
+            new TensorData("lora_unet_head.lora_down.weight", DType.F16, [4096, 5], new byte[4096 * 5 * 2]),
+            new TensorData("lora_unet_head.lora_up.weight", DType.F16, [2, 4096], new byte[2 * 4096 * 2]),
+        ]);
+
+        var error = Assert.Throws<AdapterFormatException>(() => AdapterFile.Load(path, lora.Parts, "b"));
+        Assert.Contains("but the model's layer needs [4096,36]", error.Message);
+    }
 }

@@ -210,7 +210,7 @@ public sealed class PipelineTests
         });
         Assert.All(overridden, t => Assert.Equal(t.Path.Contains(".attn2.") ? 8 : 4, t.Rank));
 
-        var error = Assert.Throws<ArgumentException>(() => PlanTargets.Find(model.Parts, Lora(new PatternTarget("*.attn2.*"))));
+        var error = Assert.Throws<UserErrorException>(() => PlanTargets.Find(model.Parts, Lora(new PatternTarget("*.attn2.*"))));
         Assert.Contains("module paths look like", error.Message);
     }
 }

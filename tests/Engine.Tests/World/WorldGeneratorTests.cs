@@ -136,9 +136,9 @@ public class WorldGeneratorTests
     public void a_blank_trigger_or_an_unknown_member_is_refused_with_the_names_to_choose_from()
     {
         Assert.Throws<ArgumentException>(() => WorldGenerator.Member("concept", "star", 1, 0, trigger: " "));
-        var family = Assert.Throws<ArgumentException>(() => WorldGenerator.Member("concepts", "star", 1, 0));
+        var family = Assert.Throws<UserErrorException>(() => WorldGenerator.Member("concepts", "star", 1, 0));
         Assert.Contains("concept, character, style, accessory", family.Message);
-        var member = Assert.Throws<ArgumentException>(() => WorldGenerator.Member("concept", "starr", 1, 0));
+        var member = Assert.Throws<UserErrorException>(() => WorldGenerator.Member("concept", "starr", 1, 0));
         Assert.Contains("star, heart, cross, crescent", member.Message);
     }
 }

@@ -21,7 +21,7 @@ public abstract class TrainingOptimizer : IDisposable
     {
         Name = NameOf(plan);
         if (groups.Sum(g => g.Parameters.Count) == 0)
-            throw new ArgumentException("there is nothing to train: the adapter has no parameters");
+            throw new UserErrorException("there is nothing to train: the adapter has no parameters");
         Groups = groups;
     }
 

@@ -60,7 +60,7 @@ internal sealed class AccessoryFamily : WorldFamily
 
     private static Item Find(string member) =>
         Items.FirstOrDefault(i => i.Member.Name == member)
-        ?? throw new ArgumentException($"unknown accessory '{member}'", nameof(member));
+        ?? throw new UserErrorException($"unknown accessory '{member}'");
 
     // Strings and handles: thin, but never so thin that anti-aliasing fades them away.
     private static float Line(Figure f) => MathF.Max(0.06f * f.E, 0.45f);

@@ -55,7 +55,7 @@ internal sealed class CharacterFamily : WorldFamily
 
     private static Look Find(string member) =>
         Looks.FirstOrDefault(l => l.Member.Name == member)
-        ?? throw new ArgumentException($"unknown character '{member}'", nameof(member));
+        ?? throw new UserErrorException($"unknown character '{member}'");
 
     private static Silhouette Ear(Figure f, int side) => Silhouette.Polygon(
         f.Cx + side * 0.08f * f.E, f.HeadY - 0.2f * f.E,

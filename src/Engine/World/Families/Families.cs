@@ -15,9 +15,9 @@ public static class Families
         All.ToDictionary(f => f.Name, f => (IReadOnlyList<string>)f.Members.Select(m => m.Name).ToArray());
 
     /// <summary>The family called <paramref name="name"/>.</summary>
-    /// <exception cref="ArgumentException">No such family; the message lists the families.</exception>
+    /// <exception cref="UserErrorException">No such family; the message lists the families.</exception>
     public static WorldFamily Get(string name) =>
         All.FirstOrDefault(f => f.Name == name)
-        ?? throw new ArgumentException(
-            $"unknown family '{name}'; families: {string.Join(", ", All.Select(f => f.Name))}", nameof(name));
+        ?? throw new UserErrorException(
+            $"unknown family '{name}'; families: {string.Join(", ", All.Select(f => f.Name))}");
 }

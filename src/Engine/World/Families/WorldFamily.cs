@@ -28,9 +28,9 @@ public abstract class WorldFamily
     internal abstract WorldLabels Sample(string member, Random rng);
 
     /// <summary>The member called <paramref name="name"/>.</summary>
-    /// <exception cref="ArgumentException">No such member; the message lists the members.</exception>
+    /// <exception cref="UserErrorException">No such member; the message lists the members.</exception>
     public FamilyMember Member(string name) =>
         Members.FirstOrDefault(m => m.Name == name)
-        ?? throw new ArgumentException(
-            $"unknown {Name} '{name}'; members: {string.Join(", ", Members.Select(m => m.Name))}", nameof(name));
+        ?? throw new UserErrorException(
+            $"unknown {Name} '{name}'; members: {string.Join(", ", Members.Select(m => m.Name))}");
 }

@@ -2,15 +2,15 @@ using System.Buffers.Binary;
 using System.Text;
 using LoraNotebooks.Engine.SafeTensors;
 
-namespace LoraNotebooks.Engine.Tests.SafeTensors;
+namespace LoraNotebooks.Fuzz.Targets;
 
 /// <summary>
-/// Generates reader inputs for the fuzz test: random bytes, and valid files whose header is kept
+/// Generates safetensors inputs: random bytes, and valid files whose header is kept
 /// as editable JSON fragments so mutations can target the structure (keys, numbers, nesting)
 /// before bytes are flipped, lengths changed or the file truncated. One <see cref="Random"/>
 /// decides everything, so a seed reproduces a case exactly.
 /// </summary>
-internal static class SafeTensorsFuzzInputs
+internal static class SafeTensorsInputs
 {
     /// <summary>One generated input: what was done to it (for failure reports), its bytes, and whether it is untouched and so must parse.</summary>
     public sealed record Case(string Recipe, byte[] Bytes, bool MustParse);
@@ -91,12 +91,22 @@ internal static class SafeTensorsFuzzInputs
             header = MutateHeaderBytes(random, header);
         }
         var padding = random.Next(4) == 0 ? random.Next(0, 9) : (8 - header.Length % 8) % 8;
-        var bytes = SafeTensorsBytes.Build([.. header, .. Enumerable.Repeat((byte)' ', padding)], model.Data);
+        var bytes = Build([.. header, .. Enumerable.Repeat((byte)' ', padding)], model.Data);
         if (random.Next(3) == 0)
         {
             recipe.Add(MutateFileBytes(random, ref bytes));
         }
         return new Case(recipe.Count == 0 ? "valid" : string.Join(" + ", recipe), bytes, MustParse: recipe.Count == 0);
+    }
+
+    /// <summary>A file from raw header bytes and data: the 8-byte length, the header, the data.</summary>
+    public static byte[] Build(byte[] header, byte[] data)
+    {
+        var bytes = new byte[8 + header.Length + data.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)header.Length);
+        header.CopyTo(bytes, 8);
+        data.CopyTo(bytes, 8 + header.Length);
+        return bytes;
     }
 
     private static Model ValidModel(Random random)
@@ -263,7 +273,8 @@ internal static class SafeTensorsFuzzInputs
         };
     }
 
-    private static string MutateFileBytes(Random random, ref byte[] bytes)
+    /// <summary>Flips bits, changes the length prefix, truncates or appends; returns what it did.</summary>
+    public static string MutateFileBytes(Random random, ref byte[] bytes)
     {
         switch (random.Next(4))
         {
@@ -273,12 +284,12 @@ internal static class SafeTensorsFuzzInputs
                     bytes[random.Next(bytes.Length)] ^= (byte)(1 << random.Next(8));
                 }
                 return "flip bits";
-            case 1:
+            case 1 when bytes.Length >= 8:
                 ulong[] lengths = [0, 1, 2, (ulong)bytes.Length, (ulong)bytes.Length - 7, ulong.MaxValue, 100_000_001, (ulong)random.NextInt64()];
                 var header = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
                 BinaryPrimitives.WriteUInt64LittleEndian(bytes, random.Next(2) == 0 ? lengths[random.Next(lengths.Length)] : header + (ulong)random.Next(-3, 4));
                 return "change length";
-            case 2:
+            case 2 when bytes.Length > 0:
                 bytes = bytes[..random.Next(bytes.Length)];
                 return "truncate";
             default:

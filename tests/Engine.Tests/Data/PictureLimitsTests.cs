@@ -1,0 +1,76 @@
+using LoraNotebooks.Engine.Data;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Webp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace LoraNotebooks.Engine.Tests.Data;
+
+/// <summary>The dataset picture loader's limits (docs/security.md): what it refuses, and that real pictures pass.</summary>
+public sealed class PictureLimitsTests
+{
+    private static byte[] Photo(int width, int height, IImageEncoder encoder)
+    {
+        var random = new Random(1);
+        using var image = new Image<Rgb24>(width, height);
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+                image[x, y] = new Rgb24((byte)(x ^ y), (byte)random.Next(256), (byte)(y * 3));
+        using var stream = new MemoryStream();
+        image.Save(stream, encoder);
+        return stream.ToArray();
+    }
+
+    [Theory]
+    [InlineData("png")]
+    [InlineData("jpeg")]
+    [InlineData("webp")]
+    public void a_large_noisy_picture_decodes_within_the_memory_budget(string format)
+    {
+        IImageEncoder encoder = format switch { "png" => new PngEncoder(), "jpeg" => new JpegEncoder(), _ => new WebpEncoder() };
+        var bytes = Photo(1600, 1200, encoder);
+
+        Assert.Null(CaptionedFolder.TryDecode(bytes, 64, out var rgb, out var bucket));
+        Assert.Equal(bucket.Width * bucket.Height * 3, rgb!.Length);
+    }
+
+    [Fact]
+    public void a_small_file_that_declares_a_huge_picture_is_refused_before_decoding()
+    {
+        var bytes = Photo(16, 16, new JpegEncoder());
+        // Make the frame header (SOF0) claim 4000×4000: 16 M pixels from a file of a few hundred bytes.
+        var sof = Enumerable.Range(0, bytes.Length - 1).First(i => bytes[i] == 0xFF && bytes[i + 1] == 0xC0);
+        bytes[sof + 5] = bytes[sof + 7] = 4000 >> 8;
+        bytes[sof + 6] = bytes[sof + 8] = 4000 & 0xFF;
+
+        var reason = CaptionedFolder.TryDecode(bytes, 64, out _, out _);
+
+        Assert.Contains("decompression bomb", reason);
+    }
+
+    [Fact]
+    public void an_interlaced_png_is_refused_with_a_way_out()
+    {
+        var bytes = Photo(40, 30, new PngEncoder { InterlaceMethod = PngInterlaceMode.Adam7 });
+
+        Assert.Contains("save it again without interlacing", CaptionedFolder.TryDecode(bytes, 64, out _, out _));
+    }
+
+    [Fact]
+    public void a_lossless_webp_is_refused_with_a_way_out()
+    {
+        var bytes = Photo(40, 30, new WebpEncoder { FileFormat = WebpFileFormatType.Lossless });
+
+        Assert.Contains("save it as PNG", CaptionedFolder.TryDecode(bytes, 64, out _, out _));
+    }
+
+    [Fact]
+    public void a_format_a_dataset_may_not_hold_is_refused_by_its_content_whatever_its_name()
+    {
+        var bmp = Photo(40, 30, new SixLabors.ImageSharp.Formats.Bmp.BmpEncoder());
+
+        Assert.Equal("not a picture ImageSharp can read", CaptionedFolder.TryDecode(bmp, 64, out _, out _));
+    }
+}
