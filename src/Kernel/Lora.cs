@@ -43,7 +43,7 @@ public static class Lora
     /// <see cref="LoraRun.Cancelled"/>).
     /// </summary>
     /// <exception cref="LoraScriptException">The script has errors; the message lists them compiler-style.</exception>
-    /// <exception cref="InvalidOperationException">Another run is still in progress.</exception>
+    /// <exception cref="Engine.UserErrorException">Another run is still in progress.</exception>
     public static LoraRun Run(string text, string? path = null, CancellationToken cancellationToken = default)
     {
         var context = KernelInvocationContext.Current;
@@ -54,7 +54,7 @@ public static class Lora
 
     /// <summary>Runs a checked script, reporting to <paramref name="observer"/>; cancelling stops the run (it keeps a checkpoint).</summary>
     /// <exception cref="LoraScriptException">The script has errors.</exception>
-    /// <exception cref="InvalidOperationException">Another run is still in progress.</exception>
+    /// <exception cref="Engine.UserErrorException">Another run is still in progress.</exception>
     public static LoraRun Run(CheckResult checkedScript, IRunObserver observer, CancellationToken cancellationToken)
     {
         var session = Start(checkedScript);
@@ -68,7 +68,7 @@ public static class Lora
     /// (or <c>#!lora-do stop</c>). Its result joins <see cref="Runs"/> when it ends.
     /// </summary>
     /// <exception cref="LoraScriptException">The script has errors.</exception>
-    /// <exception cref="InvalidOperationException">Another run is still in progress.</exception>
+    /// <exception cref="Engine.UserErrorException">Another run is still in progress.</exception>
     public static RunSession Start(CheckResult checkedScript) =>
         RunSession.Start(checkedScript, run => { lock (gate) runs.Add(run); });
 

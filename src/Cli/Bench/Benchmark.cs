@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using LoraNotebooks.Engine;
 using LoraNotebooks.Engine.Lora;
 using LoraNotebooks.Engine.Models;
 using LoraNotebooks.Engine.Native;
@@ -32,7 +33,7 @@ public static class Benchmark
     {
         foreach (var key in only)
             if (!Keys.Contains(key))
-                throw new ArgumentException($"unknown bench key '{key}'; the keys are {string.Join(", ", Keys)}");
+                throw new UserErrorException($"unknown bench key '{key}'; the keys are {string.Join(", ", Keys)}");
         bool Wants(params string[] keys) => only.Count == 0 || keys.Any(only.Contains);
         var threads = TorchThreads.Apply();
         var numbers = Keys.ToDictionary(k => k, _ => (double?)null);

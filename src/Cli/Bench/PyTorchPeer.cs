@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using LoraNotebooks.Engine;
 using LoraNotebooks.Engine.Adapters;
 using LoraNotebooks.Engine.Lora;
 using LoraNotebooks.Engine.Models;
@@ -63,7 +64,7 @@ internal sealed class PyTorchPeer : IDisposable
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException($"cannot start '{python}' for the PyTorch comparison ({e.Message}); install python3-torch or pass --python");
+            throw new UserErrorException($"cannot start '{python}' for the PyTorch comparison ({e.Message}); install python3-torch or pass --python");
         }
         var peer = new PyTorchPeer(process);
         process.ErrorDataReceived += (_, e) => { lock (peer._errors) peer._errors.AppendLine(e.Data); };

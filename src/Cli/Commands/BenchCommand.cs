@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using LoraNotebooks.Engine;
 using LoraNotebooks.Cli.Bench;
 
 namespace LoraNotebooks.Cli.Commands;
@@ -28,7 +29,7 @@ public static class BenchCommand
             if (parse.GetValue(rssSteps) is { } steps)
             {
                 if (steps < 10)
-                    throw new ArgumentException($"--rss-steps must be at least 10, not {steps}");
+                    throw new UserErrorException($"--rss-steps must be at least 10, not {steps}");
                 settings = settings with { RssSteps = steps };
             }
             var asJson = parse.GetValue(json);

@@ -14,21 +14,21 @@ public static class TorchDevices
     public const string Variable = "LORA_DEVICE";
 
     /// <summary>The device to use.</summary>
-    /// <exception cref="ArgumentException"><c>LORA_DEVICE</c> names a device that is not there.</exception>
+    /// <exception cref="UserErrorException"><c>LORA_DEVICE</c> names a device that is not there.</exception>
     public static Device Preferred()
     {
         var asked = Environment.GetEnvironmentVariable(Variable)?.Trim();
         if (string.IsNullOrEmpty(asked))
             return cuda.is_available() ? CUDA : CPU;
         if (asked.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !cuda.is_available())
-            throw new ArgumentException($"{Variable}={asked}, but this build or machine has no CUDA device (docs/gpu.md: build with -p:TorchBackend=cuda)");
+            throw new UserErrorException($"{Variable}={asked}, but this build or machine has no CUDA device (docs/gpu.md: build with -p:TorchBackend=cuda)");
         try
         {
             return torch.device(asked.ToLowerInvariant());
         }
         catch (Exception e) when (e is ArgumentException or FormatException or ExternalException)
         {
-            throw new ArgumentException($"{Variable}={asked} is not a device; use cpu, cuda or cuda:N");
+            throw new UserErrorException($"{Variable}={asked} is not a device; use cpu, cuda or cuda:N");
         }
     }
 

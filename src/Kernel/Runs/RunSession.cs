@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using LoraNotebooks.Dsl;
+using LoraNotebooks.Engine;
 
 namespace LoraNotebooks.Kernel.Runs;
 
@@ -53,7 +54,7 @@ public sealed class RunSession
 
     /// <summary>Starts <paramref name="checkedScript"/> on a thread of its own.</summary>
     /// <exception cref="LoraScriptException">The script has errors.</exception>
-    /// <exception cref="InvalidOperationException">Another run is still in progress.</exception>
+    /// <exception cref="UserErrorException">Another run is still in progress.</exception>
     public static RunSession Start(CheckResult checkedScript, Action<LoraRun>? onFinished = null)
     {
         if (checkedScript.Plan is not { } plan)
@@ -61,7 +62,7 @@ public sealed class RunSession
         lock (startGate)
         {
             if (current is { IsRunning: true } running)
-                throw new InvalidOperationException(
+                throw new UserErrorException(
                     $"a run is already in progress ({running.Title}, step {running.StepsDone}/{running.TotalSteps}); " +
                     "watch it with #!lora-do wait or stop it with #!lora-do stop");
             var training = plan.Training?.Train;

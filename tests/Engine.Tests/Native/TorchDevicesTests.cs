@@ -24,7 +24,7 @@ public class TorchDevicesTests
     {
         if (torch.cuda.is_available()) return; // what a GPU machine picks is checked where it runs (docs/gpu.md)
         using var _ = new EnvironmentVariable(TorchDevices.Variable, asked);
-        var error = Assert.Throws<ArgumentException>(TorchDevices.Preferred);
+        var error = Assert.Throws<UserErrorException>(TorchDevices.Preferred);
         Assert.Contains(message, error.Message);
     }
 
