@@ -1,3 +1,4 @@
+using LoraNotebooks.Engine;
 using LoraNotebooks.Engine.Judging;
 using LoraNotebooks.Engine.World;
 
@@ -73,7 +74,7 @@ public class JudgeScoresTests
     [Fact]
     public void fidelity_names_an_unknown_family_or_member()
     {
-        Assert.Contains("'monster'", Assert.Throws<ArgumentException>(() => JudgeScores.Fidelity("monster", "x", [RedCircle])).Message);
-        Assert.Throws<ArgumentException>(() => JudgeScores.Fidelity("concept", "moon", [RedCircle]));
+        Assert.Contains("'monster'", Assert.Throws<UserErrorException>(() => JudgeScores.Fidelity("monster", "x", [RedCircle])).Message);
+        Assert.Throws<UserErrorException>(() => JudgeScores.Fidelity("concept", "moon", [RedCircle]));
     }
 }

@@ -25,7 +25,7 @@ public sealed class LoraTrainerTests : IDisposable
         var (second, _) = _setup.Train(plan);
         Assert.Equal(first, second);
 
-        var (otherSeed, _) = _setup.Train(plan with { Train = plan.Train with { Seed = 4 } });
+        var (otherSeed, _) = _setup.Train(plan with { Train = plan.Train with { Seed = 4, Overwrite = true } });
         Assert.NotEqual(first, otherSeed);
     }
 
