@@ -3,6 +3,7 @@
 // "a large COLOUR SHAPE in the center, gray background" at the default sampling settings (20 DDIM steps,
 // the base's default guidance), seed = the tile's index.
 #:project ../src/Engine/Engine.csproj
+#:property JsonSerializerIsReflectionEnabledByDefault=true
 using LoraNotebooks.Engine.Imaging;
 using LoraNotebooks.Engine.Models;
 using LoraNotebooks.Engine.World;
