@@ -50,7 +50,7 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
         var input = x.to(weight.dtype);
         if (dropout is not null)
             input = dropout.forward(input);
-        return (Up.forward(Down.forward(input)) * Scale).to(x.dtype).MoveToOuterDisposeScope();
+        return ScalarMath.Times(Up.forward(Down.forward(input)), Scale).to(x.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>The delta of the base layer's weight, in fp32, shaped like that weight (strength not applied).</summary>

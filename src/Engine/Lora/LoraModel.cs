@@ -176,7 +176,7 @@ public sealed class LoraModel : IDisposable
             if (!network.Enabled || network.IsMerged || network.Strength == 0)
                 continue;
             var delta = layer.forward(x);
-            result = network.Strength == 1 ? result + delta : result + delta * network.Strength;
+            result = ScalarMath.PlusScaled(result, delta, network.Strength);
         }
         return result;
     }
