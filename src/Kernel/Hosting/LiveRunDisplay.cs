@@ -13,10 +13,12 @@ namespace LoraNotebooks.Kernel.Hosting;
 /// always update. Grids asked for by the script and adapter cards become outputs of their own.
 /// </summary>
 /// <remarks>
-/// Rendering runs on the training thread (the trainer's event callback), so every update delays the next
-/// step. Step updates are therefore spaced by at least <see cref="Throttle"/> and at least the last update's
-/// own duration divided by <see cref="RenderShare"/>: on a slow or busy machine updates come less often
-/// instead of slowing training down (measured by <c>lora bench</c>'s <c>live_overhead</c>, docs/benchmarks.md).
+/// Rendering runs on the watching cell's flow (<see cref="Runs.RunSession"/>), beside the training thread,
+/// and competes with it for the CPU. Step updates are therefore spaced by at least <see cref="Throttle"/>
+/// and at least the last update's own duration divided by <see cref="RenderShare"/>, but never by more than
+/// <see cref="MaxGap"/>: on a slow or busy machine updates come less often instead of slowing training down
+/// (measured by <c>lora bench</c>'s <c>live_overhead</c>, docs/benchmarks.md), and the display never goes
+/// stale for long (a cold first render once made the next update wait two minutes).
 /// </remarks>
 internal sealed class LiveRunDisplay(KernelInvocationContext context) : IRunObserver
 {
@@ -25,6 +27,9 @@ internal sealed class LiveRunDisplay(KernelInvocationContext context) : IRunObse
 
     /// <summary>The largest share of the run's time that throttled step updates may spend rendering.</summary>
     public const double RenderShare = 0.02;
+
+    /// <summary>The longest time between two step updates, however slow rendering was.</summary>
+    public static readonly TimeSpan MaxGap = TimeSpan.FromSeconds(5);
 
     private readonly RunView view = new();
     private readonly Stopwatch sinceUpdate = new();
@@ -103,7 +108,8 @@ internal sealed class LiveRunDisplay(KernelInvocationContext context) : IRunObse
             sinceUpdate.Restart();
             return;
         }
-        if (!force && (sinceUpdate.Elapsed < Throttle || sinceUpdate.Elapsed < lastRender / RenderShare)) return;
+        var spacing = TimeSpan.FromTicks(Math.Min((lastRender / RenderShare).Ticks, MaxGap.Ticks));
+        if (!force && (sinceUpdate.Elapsed < Throttle || sinceUpdate.Elapsed < spacing)) return;
         var render = Stopwatch.StartNew();
         shown.Update(view);
         lastRender = render.Elapsed;
