@@ -35,7 +35,15 @@ public static class JupyterCommand
                 $"dotnet-interactive was not found{(host is null ? "" : $" at {host}")}; install it with: dotnet tool install -g Microsoft.dotnet-interactive --version {HostVersion}");
         var folder = Path.Combine(Path.GetFullPath(kernelsFolder ?? DefaultKernelsFolder()), KernelName);
         Directory.CreateDirectory(folder);
-        var env = new Dictionary<string, string> { ["DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT"] = "1" };
+        var env = new Dictionary<string, string>
+        {
+            ["DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT"] = "1",
+            // A 256 MB gen-0 budget makes garbage collections rare while training. TorchSharp 0.107 reads only the
+            // handle of the Scalar it makes for `tensor + tensor` or `tensor * 2.0`, so a collection during the native
+            // call can finalize the scalar under libtorch ("Expected false to be true ... toFloat"); a notebook that
+            // trained several adapters in one kernel hit it (docs/notebooks.md).
+            ["DOTNET_GCgen0size"] = "0x10000000",
+        };
         if (DotnetRoot() is { } root) env["DOTNET_ROOT"] = root;
         var spec = new
         {
