@@ -56,6 +56,7 @@ public sealed class KernelHarness : IDisposable
 
     public void Dispose()
     {
+        Lora.Stop(); // a test that failed mid-run must not leave its run blocking the next test's
         Root.Dispose();
         try { Directory.Delete(Folder, recursive: true); } catch (IOException) { }
     }

@@ -120,12 +120,16 @@ public sealed class LoraDoTests
     public async Task after_an_interrupted_cell_status_names_the_checkpoint_the_run_wrote()
     {
         using var kernel = await KernelHarness.StartAsync();
+        var earlier = Runs.RunSession.Current;
         var running = kernel.SubmitAsync(kernel.TinyScript(steps: 5000, name: "interrupted"));
-        while (Runs.RunSession.Current is not { StepsDone: >= 2 }) await Task.Delay(20);
+        // Interrupt only once this cell's run is training (the session of an earlier test may still be Current).
+        while (Runs.RunSession.Current is not { StepsDone: >= 2 } session || session == earlier) await Task.Delay(20);
         await kernel.Root.SendAsync(new Microsoft.DotNet.Interactive.Commands.Cancel());
         Assert.Contains((await running).Events, e => e is CommandFailed);
 
-        await Runs.RunSession.Current!.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        var interrupted = Runs.RunSession.Current!;
+        var ended = await Task.WhenAny(interrupted.Completion, Task.Delay(TimeSpan.FromSeconds(60))) == interrupted.Completion;
+        Assert.True(ended, $"{interrupted.Title} still runs 60 s after the interrupt: step {interrupted.StepsDone}, stop requested {interrupted.StopRequested}");
         var status = await kernel.SubmitAsync("#!lora-do status");
         var text = status.Events.OfType<DisplayedValueProduced>().Single().Text()!;
         var match = System.Text.RegularExpressions.Regex.Match(text, @"^interrupted: stopped at step \d+/5000; last checkpoint (.+)$");

@@ -57,7 +57,8 @@ public sealed class LoraKernel : Microsoft.DotNet.Interactive.Kernel,
     /// <inheritdoc/>
     public async Task HandleAsync(SubmitCode command, KernelInvocationContext context)
     {
-        var result = await Task.Run(() => Lora.Check(command.Code), context.CancellationToken); // the estimate may calibrate for a few seconds
+        var token = context.CancellationToken;
+        var result = await Task.Run(() => Lora.Check(command.Code), token); // the estimate may calibrate for a few seconds
         context.Publish(Diagnostics(result, command.Code, command));
         var lines = CellLineOffset(command);
         var messages = result.Diagnostics.Select(d => (d.Severity, Text: (d with { Span = d.Span with { Line = d.Span.Line + lines } }).ToString(null))).ToList();
@@ -72,10 +73,10 @@ public sealed class LoraKernel : Microsoft.DotNet.Interactive.Kernel,
         if (Flag(command, CheckOption))
             return;
 
-        var token = context.CancellationToken;
         try
         {
             await RunSession.SettleAsync(token);
+            token.ThrowIfCancellationRequested(); // interrupted while checking: start nothing
             var session = Lora.Start(result);
             if (Flag(command, BackgroundOption))
             {
