@@ -26,6 +26,33 @@ public class BinderTests
     }
 
     [Fact]
+    public void a_preserve_dataset_of_held_in_pictures_keeps_the_base_and_the_taught_world_stays_the_first_one()
+    {
+        var plan = Check("dataset \"hearts\" {\n  world concept \"heart\"\n  trigger \"zjx\"\n}\ndataset \"everyday\" {\n  world held_in count 40\n  preserve weight 2\n}").Plan!;
+
+        var training = plan.Training!;
+        var everyday = training.Datasets[1];
+        Assert.Equal(new WorldSource(WorldSource.HeldIn, "", 40), everyday.Source);
+        Assert.Equal((40, 2.0), (everyday.ImageCount, everyday.Preserve));
+        Assert.Null(training.Datasets[0].Preserve);
+        Assert.Equal(new WorldSource("concept", "heart", 20), training.TaughtWorld);
+        Assert.Equal(1.0, Check("dataset {\n  world concept \"heart\"\n}\ndataset {\n  world held_in\n  preserve\n}").Plan!.Training!.Datasets[1].Preserve);
+        Assert.Contains("dataset everyday: 40 images x 1 repeats = 40 per epoch; preserves the base's output (weight 2)", PreflightRenderer.Render(
+            Check("dataset \"hearts\" {\n  world concept \"heart\"\n}\ndataset \"everyday\" {\n  world held_in count 40\n  preserve weight 2\n}").Summary!));
+    }
+
+    [Theory]
+    [InlineData("dataset {\n  world held_in\n  trigger \"zjx\"\n  preserve\n}\ndataset {\n  world concept \"heart\"\n}", "LORA0131", 3, 11)]
+    [InlineData("dataset {\n  world held_in\n  preserve\n}", "LORA0132", 1, 1)]
+    [InlineData("dataset {\n  world concept \"heart\"\n}\ndataset {\n  world held_in\n  preserve weight 0\n}", "LORA0112", 6, 19)]
+    [InlineData("dataset {\n  world concept \"heart\"\n}\ndataset {\n  world held_in\n  preserve strength 2\n}", "LORA0107", 6, 12)]
+    public void preserving_datasets_are_checked(string script, string id, int line, int column)
+    {
+        var error = Check(script).Diagnostics.First(d => d.Severity == Diagnostics.DiagnosticSeverity.Error);
+        Assert.Equal((id, line, column), (error.Id, error.Span.Line, error.Span.Column));
+    }
+
+    [Fact]
     public void steps_per_epoch_is_images_times_repeats_over_batch_times_accumulation_rounded_up()
     {
         var result = Check("dataset {\n  world concept \"star\" count 25\n  repeats 3\n}\ntrain {\n  epochs 2\n  batch 4\n  grad_accumulation 2\n}");

@@ -81,7 +81,12 @@ internal sealed partial class Binder
         }
 
         var validationImages = BindValidation(section.One("validation"), imageCount, name);
-        var plan = new DatasetPlan(name, source, imageCount, validationImages, repeats, trigger, captionExtension, shuffle, dropout, flip, resolution, crop);
+        var preserve = BindPreserve(section.One("preserve"));
+        if (preserve is not null && trigger is not null)
+        {
+            diagnostics.Add(DiagnosticDescriptors.TriggerInPreserved, section.One("trigger")!.Arguments[0].Span, name);
+        }
+        var plan = new DatasetPlan(name, source, imageCount, validationImages, repeats, trigger, captionExtension, shuffle, dropout, flip, resolution, crop, preserve);
         if (trigger is not null) triggerSpans[plan] = section.One("trigger")!.Arguments[0].Span;
         return plan;
     }
@@ -124,6 +129,13 @@ internal sealed partial class Binder
     private (DatasetSource, int, string?) BindWorld(StatementSyntax statement)
     {
         var arguments = statement.Arguments;
+        if (arguments.Length >= 1 && arguments[0] is NameSyntax { Name: WorldSource.HeldIn })
+        {
+            // The base model's own world: no member; its pictures carry plain captions.
+            var heldInOptions = Options.Read(statement, 1, Vocabulary.StatementOptions["world"], "world", diagnostics);
+            var heldInCount = heldInOptions["count"] is { } value ? read.Whole("count", value, NumberRange.AtLeast(1, 1_000_000)) ?? 0 : DefaultWorldCount;
+            return (new WorldSource(WorldSource.HeldIn, "", heldInCount), heldInCount, WorldSource.HeldIn);
+        }
         if (arguments.Length < 2)
         {
             diagnostics.Add(DiagnosticDescriptors.MissingValue, statement.Keyword.Span, "world", "a family and a member, e.g. world character \"ada\"");
@@ -135,7 +147,7 @@ internal sealed partial class Binder
         var count = options["count"] is { } countValue ? read.Whole("count", countValue, NumberRange.AtLeast(1, 1_000_000)) ?? 0 : DefaultWorldCount;
         if (family is not null && !worlds.Families.Contains(family, StringComparer.Ordinal))
         {
-            diagnostics.Add(DiagnosticDescriptors.UnknownWorldFamily, arguments[0].Span, family, DidYouMean.Hint(family, [.. worlds.Families]));
+            diagnostics.Add(DiagnosticDescriptors.UnknownWorldFamily, arguments[0].Span, family, DidYouMean.Hint(family, [.. worlds.Families, WorldSource.HeldIn]));
         }
         else if (family is not null && member is not null && !worlds.MembersOf(family).Contains(member, StringComparer.Ordinal))
         {
@@ -150,6 +162,14 @@ internal sealed partial class Binder
         NameSyntax name => name.Name,
         _ => read.Text(owner, value),
     };
+
+    /// <summary><c>preserve</c> or <c>preserve weight 0.5</c>: the weight of output preservation (1 when not given), or null without the statement.</summary>
+    private double? BindPreserve(StatementSyntax? statement)
+    {
+        if (statement is null) return null;
+        var options = Options.Read(statement, 0, Vocabulary.StatementOptions["preserve"], "preserve", diagnostics);
+        return options["weight"] is { } weight ? read.Number("weight", weight, NumberRange.Above(0, 1000)) ?? 1 : 1;
+    }
 
     private CaptionShuffle? BindCaptionShuffle(StatementSyntax? statement)
     {

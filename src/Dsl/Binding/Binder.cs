@@ -88,6 +88,10 @@ internal sealed partial class Binder
         var sample = BindSample(sections[2], train.TotalSteps, known ? train.StepsPerEpoch : null);
         if (datasetStatements.Count == 0) return null;
 
+        if (known && datasets.All(d => d.Preserves))
+        {
+            diagnostics.Add(DiagnosticDescriptors.NothingToLearn, datasetStatements[0].Keyword.Span);
+        }
         if (known) WarnAboutTraining(datasets, lora, train, sample, trainSpan ?? datasetStatements[0].Keyword.Span);
         if (sections[2] is null) diagnostics.Add(DiagnosticDescriptors.NoPreviews, datasetStatements[0].Keyword.Span);
         return new TrainingPlan(new ValueList<DatasetPlan>(datasets), lora, train, sample);

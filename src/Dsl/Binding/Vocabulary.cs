@@ -33,6 +33,7 @@ internal static class Vocabulary
         new("crop", BlockKind.Dataset, "center or random: where pictures are cut to the training size"),
         new("resolution", BlockKind.Dataset, "training size in pixels"),
         new("validation", BlockKind.Dataset, "images held out for validation (count or %)"),
+        new("preserve", BlockKind.Dataset, "keep the base's output on these pictures (against leakage)"),
 
         new("rank", BlockKind.Lora, "adapter rank"),
         new("alpha", BlockKind.Lora, "scale numerator (alpha/rank)"),
@@ -155,6 +156,7 @@ internal static class Vocabulary
     public static readonly IReadOnlyDictionary<string, string[]> StatementOptions = new Dictionary<string, string[]>
     {
         ["world"] = ["count"],
+        ["preserve"] = ["weight"],
         ["caption_shuffle"] = ["keep"],
         ["target"] = ["rank", "alpha"],
         ["schedule"] = ["cycles"],

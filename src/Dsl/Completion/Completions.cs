@@ -78,7 +78,8 @@ public static class Completions
         "flip" or "rslora" or "fail_on_bad_images" or "overwrite" => Values(Vocabulary.Booleans.Keys),
         "checkpoint" => Values(["every"]),
         "load" or "merge" or "inspect" => Values([Vocabulary.Trained]),
-        "world" when worlds is not null => Values(worlds.Families),
+        "world" when worlds is not null => Values([.. worlds.Families, Plans.WorldSource.HeldIn]),
+        "preserve" => Values(["weight"]),
         _ => [],
     };
 

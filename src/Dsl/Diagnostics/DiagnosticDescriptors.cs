@@ -87,6 +87,10 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor EmptyList = new("LORA0129", Error, "'{0}' needs at least one value");
     /// <summary>A run longer than the engine accepts.</summary>
     public static readonly DiagnosticDescriptor TooManySteps = new("LORA0130", Error, "training would run {0} steps; the limit is {1}");
+    /// <summary>A trigger in a dataset that preserves.</summary>
+    public static readonly DiagnosticDescriptor TriggerInPreserved = new("LORA0131", Error, "dataset '{0}' preserves the base's output, so it cannot teach a trigger; move the trigger to the dataset that teaches");
+    /// <summary>Every dataset preserves: nothing to learn.</summary>
+    public static readonly DiagnosticDescriptor NothingToLearn = new("LORA0132", Error, "every dataset preserves the base's output, so there is nothing to learn; one dataset must teach (no preserve)");
 
     // Warnings
     /// <summary>alpha much larger than rank.</summary>

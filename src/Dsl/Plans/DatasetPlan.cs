@@ -1,3 +1,5 @@
+using System.ComponentModel;
+
 namespace LoraNotebooks.Dsl.Plans;
 
 /// <summary>Images to learn from and how to present them.</summary>
@@ -13,6 +15,10 @@ namespace LoraNotebooks.Dsl.Plans;
 /// <param name="Flip">Mirror images left-right at random.</param>
 /// <param name="Resolution">Training size in pixels (square), or null for the base model's own size.</param>
 /// <param name="Crop">How a picture larger than its bucket is cut to it: at the centre once, or at a random place each time it is drawn.</param>
+/// <param name="Preserve">
+/// Null for a dataset that teaches. Otherwise the weight of output preservation: its pictures and captions
+/// train the adapter to leave the model's prediction as the base makes it (regularisation against leakage).
+/// </param>
 public sealed record DatasetPlan(
     string Name,
     DatasetSource Source,
@@ -25,10 +31,15 @@ public sealed record DatasetPlan(
     double CaptionDropout,
     bool Flip,
     int? Resolution,
-    Crop Crop = Crop.Center)
+    Crop Crop = Crop.Center,
+    double? Preserve = null)
 {
     /// <summary>Images that train (the rest are held out for validation).</summary>
     public int TrainImages => ImageCount - ValidationImages;
+
+    /// <summary>True when the dataset keeps the base's output rather than teaching something new.</summary>
+    [Browsable(false)]
+    public bool Preserves => Preserve is not null;
 }
 
 /// <summary>Where a picture is cut to its training size.</summary>
@@ -50,5 +61,16 @@ public abstract record DatasetSource;
 /// <summary>A folder of images, each with a caption file of the same name.</summary>
 public sealed record FolderSource(string Path) : DatasetSource;
 
-/// <summary>Images drawn by the built-in world generator: <see cref="Count"/> images of one member of a family.</summary>
-public sealed record WorldSource(string Family, string Member, int Count) : DatasetSource;
+/// <summary>
+/// Images drawn by the built-in world generator: <see cref="Count"/> images of one member of a family, or,
+/// for the family <see cref="HeldIn"/> (no member), pictures of the world the base model learnt.
+/// </summary>
+public sealed record WorldSource(string Family, string Member, int Count) : DatasetSource
+{
+    /// <summary>The family name of the base model's own world: <c>world held_in count 40</c>.</summary>
+    public const string HeldIn = "held_in";
+
+    /// <summary>True for pictures of the base model's own world.</summary>
+    [Browsable(false)]
+    public bool IsHeldIn => Family == HeldIn;
+}

@@ -1,4 +1,6 @@
 using System.Collections;
+using System.ComponentModel;
+using System.Reflection;
 using System.Globalization;
 using System.Text;
 
@@ -6,7 +8,8 @@ namespace LoraNotebooks.Dsl.Plans;
 
 /// <summary>
 /// Writes a plan as indented <c>name: value</c> lines, paths relative to the script's folder,
-/// so that it reads the same on every machine (golden tests, <c>lora check --plan</c>).
+/// so that it reads the same on every machine (golden tests, <c>lora check --plan</c>). Shortcuts derived
+/// from other properties are marked <c>[Browsable(false)]</c> and left out.
 /// </summary>
 public static class PlanText
 {
@@ -45,7 +48,8 @@ public static class PlanText
                 text.AppendLine($"{indent}{label}: {Scalar(scalar, root)}");
                 break;
             default:
-                var properties = value.GetType().GetProperties(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public).Where(p => p.GetIndexParameters().Length == 0).ToList();
+                var properties = value.GetType().GetProperties(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public)
+                    .Where(p => p.GetIndexParameters().Length == 0 && p.GetCustomAttribute<BrowsableAttribute>() is not { Browsable: false }).ToList();
                 if (properties.Count == 0)
                 {
                     text.AppendLine($"{indent}{label}: {value.GetType().Name}");

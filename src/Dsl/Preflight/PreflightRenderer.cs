@@ -14,7 +14,8 @@ public static class PreflightRenderer
         foreach (var d in summary.Datasets)
         {
             var held = d.ValidationImages > 0 ? $" ({N(d.ValidationImages)} held out for validation)" : "";
-            text.AppendLine($"  dataset {d.Name}: {N(d.Images)} images{held} x {N(d.Repeats)} repeats = {N(d.ImagesPerEpoch)} per epoch");
+            var preserves = d.Preserve is { } weight ? $"; preserves the base's output (weight {weight.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)})" : "";
+            text.AppendLine($"  dataset {d.Name}: {N(d.Images)} images{held} x {N(d.Repeats)} repeats = {N(d.ImagesPerEpoch)} per epoch{preserves}");
         }
         var perStep = summary.Batch * summary.GradAccumulation;
         text.AppendLine($"  batch {N(summary.Batch)} x grad accumulation {N(summary.GradAccumulation)} = {N(perStep)} images per step");

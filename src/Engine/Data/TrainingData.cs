@@ -47,6 +47,9 @@ public sealed class TrainingData
         {
             var resolution = dataset.Resolution ?? baseResolution;
             IReadOnlyList<TrainingImage> images;
+            if (dataset.Source is WorldSource && resolution < WorldGenerator.MinSize)
+                throw new InvalidDataException(
+                    $"dataset '{dataset.Name}': the world draws pictures of {WorldGenerator.MinSize} px or more, and this run trains at {resolution} px; set resolution {WorldGenerator.MinSize} or more");
             switch (dataset.Source)
             {
                 case FolderSource folder:
@@ -56,6 +59,11 @@ public sealed class TrainingData
                             $"dataset '{dataset.Name}': {Describe(read.Skipped[0])} (fail_on_bad_images is on; {read.Skipped.Count} unreadable in all)");
                     skipped.AddRange(read.Skipped);
                     images = read.Images;
+                    break;
+                case WorldSource { IsHeldIn: true } heldIn:
+                    images = WorldGenerator.HeldIn(heldIn.Count, WorldSeed, size: resolution)
+                        .Select((s, i) => new TrainingImage(s.Pixels, new Bucket(s.Width, s.Height), s.Caption, $"world:{WorldSource.HeldIn}#{i}"))
+                        .ToList();
                     break;
                 case WorldSource world:
                     images = WorldGenerator.Member(world.Family, world.Member, world.Count, WorldSeed, dataset.Trigger, size: resolution)

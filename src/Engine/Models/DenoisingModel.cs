@@ -110,6 +110,23 @@ public abstract class DenoisingModel : nn.Module, IDiffusionBase
         return perImage.mean().MoveToOuterDisposeScope();
     }
 
+    /// <inheritdoc/>
+    public Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly)
+    {
+        using var scope = NewDisposeScope();
+        var device = Device;
+        var original = ToDenoiserSpace(images.to(device));
+        var noise = randn(original.shape, generator: generator).to(device);
+        var timesteps = randint(0, TrainTimesteps, [original.shape[0]], dtype: int64, generator: generator).to(device);
+        var noisy = Schedule.AddNoise(original, noise, timesteps);
+        Tensor target;
+        using (baseOnly())
+        using (no_grad())
+            target = Predict(noisy, timesteps, EncodeText(captions)).to(float32);
+        var prediction = Predict(noisy, timesteps, EncodeText(captions));
+        return (prediction.to(float32) - target).square().mean().MoveToOuterDisposeScope();
+    }
+
     /// <summary>
     /// Generates one image per prompt at the denoiser's sample size, [B, 3, H, W] in [0, 1]. Image b starts
     /// from noise seeded by <paramref name="seeds"/>[b] and depends on nothing else random, so a seed always

@@ -42,6 +42,14 @@ public interface IDiffusionBase : IDisposable
     /// </summary>
     Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null);
 
+    /// <summary>
+    /// The output-preservation loss: <paramref name="images"/> are noised as <see cref="Loss"/> does, and the
+    /// model's prediction as it is now is compared (mean squared difference) with its prediction while
+    /// <paramref name="baseOnly"/> is in effect (the adapters switched off; no gradient flows there).
+    /// Zero while the adapters change nothing.
+    /// </summary>
+    Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly);
+
     /// <summary>One image per prompt, [B, 3, H, W] in [0, 1]; image b depends only on its prompt and <paramref name="seeds"/>[b].</summary>
     Tensor Sample(IReadOnlyList<string> prompts, IReadOnlyList<long> seeds, int steps = 20, double guidance = 3,
         string? negativePrompt = null, SamplerKind sampler = SamplerKind.Ddim);

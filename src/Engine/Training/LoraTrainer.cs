@@ -168,7 +168,7 @@ public sealed class LoraTrainer
         }
 
         AdapterFile.Save(network, train.OutputPath, metadata: Metadata(_plan, _model, data.Datasets.Sum(d => (long)d.Train.Count * d.Plan.Repeats)));
-        var trigger = _plan.Datasets.Select(d => d.Trigger).FirstOrDefault(t => t is not null);
+        var trigger = _plan.Trigger;
         return new TrainingResult(Path.GetFullPath(train.OutputPath), network, trigger, train.TotalSteps,
             new EvaluationMetrics(TrainLoss: smoothed, ValidationLoss: validationLoss));
     }
@@ -184,11 +184,11 @@ public sealed class LoraTrainer
         for (var j = 0; j < train.GradAccumulation; j++)
         {
             long microBatch = (long)(step - 1) * train.GradAccumulation + j;
-            var (images, captions) = Batch(order.Get(microBatch), microBatch);
+            var items = order.Get(microBatch);
             using var noise = new Generator((ulong)StepSeeds.Mix(train.Seed, 3, microBatch));
             // Adapter dropout (and any op without a generator argument) draws from torch's global generator: seed it per micro-batch too.
             manual_seed(StepSeeds.Mix(train.Seed, 4, microBatch));
-            var loss = _model.Loss(images, captions, noise, lossOptions);
+            var loss = MicroBatchLoss(items, microBatch, noise, lossOptions);
             var value = loss.item<float>();
             if (!float.IsFinite(value))
                 throw new TrainingDivergedException(step, value);
@@ -201,14 +201,63 @@ public sealed class LoraTrainer
         return total / train.GradAccumulation;
     }
 
+    /// <summary>
+    /// The loss of one micro-batch: the denoising loss on pictures that teach, and on pictures of datasets that
+    /// preserve, the difference from the base's own prediction (adapter off) times the dataset's weight; each
+    /// part weighs by its share of the batch.
+    /// </summary>
+    private Tensor MicroBatchLoss(IReadOnlyList<BatchItem> items, long microBatch, Generator noise, DiffusionLossOptions lossOptions)
+    {
+        var preserving = items.Where(i => i.Dataset.Plan.Preserves).ToList();
+        if (preserving.Count == 0)
+        {
+            var (images, captions) = Batch(items, microBatch);
+            return _model.Loss(images, captions, noise, lossOptions);
+        }
+        using var scope = NewDisposeScope();
+        // Each picture keeps its place in the batch for its random draws (flip, crop, caption).
+        var positions = items.Select((item, k) => (Item: item, Position: k)).ToList();
+        var teaching = positions.Where(p => !p.Item.Dataset.Plan.Preserves).ToList();
+        var total = zeros(1, device: _model.Device).squeeze();
+        if (teaching.Count > 0)
+        {
+            var (images, captions) = Batch([.. teaching.Select(p => p.Item)], microBatch, [.. teaching.Select(p => p.Position)]);
+            total = total + _model.Loss(images, captions, noise, lossOptions) * ((double)teaching.Count / items.Count);
+        }
+        var network = _lora.Networks.Single(n => n.AdapterName == AdapterName);
+        foreach (var group in positions.Where(p => p.Item.Dataset.Plan.Preserves).GroupBy(p => p.Item.Dataset.Plan.Preserve!.Value))
+        {
+            var members = group.ToList();
+            var (images, captions) = Batch([.. members.Select(p => p.Item)], microBatch, [.. members.Select(p => p.Position)]);
+            total = total + _model.PreservationLoss(images, captions, noise, () => new AdapterOff(network)) * (group.Key * members.Count / items.Count);
+        }
+        return total.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Switches an adapter off until disposed.</summary>
+    private sealed class AdapterOff : IDisposable
+    {
+        private readonly LoraNetwork _network;
+        private readonly bool _was;
+
+        public AdapterOff(LoraNetwork network)
+        {
+            _network = network;
+            _was = network.Enabled;
+            network.Enabled = false;
+        }
+
+        public void Dispose() => _network.Enabled = _was;
+    }
+
     /// <summary>Images [B, 3, H, W] (cut at random and flipped at random where the dataset says so) and the captions for this micro-batch.</summary>
-    private (Tensor Images, List<string> Captions) Batch(IReadOnlyList<BatchItem> items, long microBatch)
+    private (Tensor Images, List<string> Captions) Batch(IReadOnlyList<BatchItem> items, long microBatch, IReadOnlyList<int>? positions = null)
     {
         using var scope = NewDisposeScope();
         var bucket = items[0].Image.Bucket;
         // Crops draw from a stream of their own, so turning them on changes nothing else a seed decides.
         var pixels = items.Select((item, k) => item.Dataset.Plan.Crop == Crop.Random
-            ? item.Image.Draw(StepSeeds.Random(_plan.Train.Seed, 3, microBatch, k))
+            ? item.Image.Draw(StepSeeds.Random(_plan.Train.Seed, 3, microBatch, positions?[k] ?? k))
             : item.Image.Rgb);
         var images = ImageTensors.FromRgb([.. pixels], bucket.Width, bucket.Height);
         var captions = new List<string>();
@@ -216,7 +265,7 @@ public sealed class LoraTrainer
         for (var k = 0; k < items.Count; k++)
         {
             var dataset = items[k].Dataset.Plan;
-            var random = StepSeeds.Random(_plan.Train.Seed, 2, microBatch, k);
+            var random = StepSeeds.Random(_plan.Train.Seed, 2, microBatch, positions?[k] ?? k);
             if (dataset.Flip && random.Next(2) == 1)
                 flips.Add(k);
             captions.Add(CaptionProcessor.ForStep(items[k].Image.Caption, dataset.CaptionShuffle?.KeepTokens, dataset.CaptionDropout, random));
@@ -307,7 +356,7 @@ public sealed class LoraTrainer
     {
         var inv = CultureInfo.InvariantCulture;
         var train = plan.Train;
-        var trigger = plan.Datasets.Select(d => d.Trigger).FirstOrDefault(t => t is not null);
+        var trigger = plan.Trigger;
         var metadata = new Dictionary<string, string>
         {
             ["ss_learning_rate"] = train.LearningRate.ToString("R", inv),
@@ -331,7 +380,7 @@ public sealed class LoraTrainer
         };
         if (trigger is not null)
             metadata["modelspec.trigger_phrase"] = trigger;
-        if (plan.Datasets.Select(d => d.Source).OfType<WorldSource>().FirstOrDefault() is { } world)
+        if (plan.TaughtWorld is { } world)
             metadata[WorldMetadataKey] = $"{world.Family}/{world.Member}";
         metadata[OutputGuard.FingerprintKey] = Fingerprint(plan); // so a later run knows whether this file is its own (OutputGuard)
         return metadata;

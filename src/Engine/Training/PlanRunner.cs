@@ -18,6 +18,15 @@ public static class PlanRunner
     /// <summary>What a run on a world dataset judges at the end when the script has no <c>evaluate</c>: 8 samples per prompt kind from seed 1.</summary>
     public static readonly EvaluateAction DefaultEvaluation = new(Samples: 8, Seed: 1);
 
+    private static int running;
+
+    /// <summary>
+    /// True while a plan runs in this process. TorchSharp's default device and global seed are process-wide,
+    /// so work that changes them (the pre-flight estimate builds on the meta device and calibrates with its
+    /// own seed) must wait: a tensor the run made meanwhile would land on the meta device.
+    /// </summary>
+    public static bool IsRunning => Volatile.Read(ref running) > 0;
+
     /// <summary>
     /// Loads the base model a plan names (<see cref="BaseModelSource"/>): the built-in one, a checkpoint saved by
     /// <see cref="IDiffusionBase.SaveWeights"/>, or a Stable Diffusion 1.x diffusers folder or single-file checkpoint.
@@ -41,7 +50,19 @@ public static class PlanRunner
     public static FinishedEvent Run(ScriptPlan plan, Action<TrainingEvent>? onEvent = null, CancellationToken cancellationToken = default,
         IAdapterEvaluator? evaluator = null)
     {
-        var emit = onEvent ?? (_ => { });
+        Interlocked.Increment(ref running);
+        try
+        {
+            return RunPlan(plan, onEvent ?? (_ => { }), cancellationToken, evaluator);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref running);
+        }
+    }
+
+    private static FinishedEvent RunPlan(ScriptPlan plan, Action<TrainingEvent> emit, CancellationToken cancellationToken, IAdapterEvaluator? evaluator)
+    {
         var clock = Stopwatch.StartNew();
         using var model = LoadBase(plan.Base, emit);
         using var lora = new LoraModel([.. model.Parts]);
@@ -106,7 +127,7 @@ public static class PlanRunner
                     throw new ArgumentException($"unknown action {action.GetType().Name}");
             }
         }
-        if (!evaluated && evaluator is not null && trained is not null && plan.Training!.Datasets.Any(d => d.Source is WorldSource))
+        if (!evaluated && evaluator is not null && trained is not null && plan.Training!.TaughtWorld is not null)
         {
             metrics = Evaluate(evaluator, model, [(trained.Network, 1.0)], plan.Training, DefaultEvaluation, metrics);
             emit(new EvaluationEvent(metrics));

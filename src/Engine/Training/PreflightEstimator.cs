@@ -52,8 +52,11 @@ public sealed class PreflightEstimator : IPreflightEstimator
     public sealed record Calibration(double LoadSeconds, double StepSeconds, long PeakBytes, int TimedSteps, int Resolution, int Threads, string Device);
 
     /// <inheritdoc/>
+    /// <exception cref="UserErrorException">A run is in progress in this process (<see cref="PlanRunner.IsRunning"/>).</exception>
     public PreflightEstimate Estimate(BasePlan basePlan, TrainingPlan training)
     {
+        if (PlanRunner.IsRunning)
+            throw new UserErrorException("a run is in progress in this process; check again when it has ended");
         var source = BaseModelSource.Open(basePlan);
         var size = SizeOf(source, training);
         var (calibration, cached) = Calibrate(source, training, size);

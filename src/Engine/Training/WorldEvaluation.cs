@@ -32,17 +32,17 @@ public sealed class WorldEvaluation(WorldJudge judge) : IAdapterEvaluator
     /// (losses only): loading the judge costs a moment, so only then.
     /// </summary>
     public static WorldEvaluation? For(ScriptPlan plan) =>
-        plan.Actions.Any(a => a is EvaluateAction) || plan.Training?.Datasets.Any(d => d.Source is WorldSource) == true ? Default() : null;
+        plan.Actions.Any(a => a is EvaluateAction) || plan.Training?.TaughtWorld is not null ? Default() : null;
 
     /// <inheritdoc/>
     public EvaluationMetrics Evaluate(IDiffusionBase model, IReadOnlyList<(LoraNetwork Network, double Strength)> adapters, TrainingPlan? training, EvaluateAction action)
     {
-        var world = training?.Datasets.FirstOrDefault(d => d.Source is WorldSource);
+        var source = training?.TaughtWorld;
         var following = PromptFollowing(model, action.Samples, action.Seed);
-        if (world is null || adapters.Count == 0)
+        if (source is null || adapters.Count == 0)
             return new EvaluationMetrics(PromptFollowing: following);
-        var source = (WorldSource)world.Source;
-        var (fidelity, leakage) = FidelityAndLeakage(model, adapters, source.Family, source.Member, world.Trigger, action.Samples, action.Seed);
+        var trigger = training!.Datasets.First(d => d.Source == source).Trigger;
+        var (fidelity, leakage) = FidelityAndLeakage(model, adapters, source.Family, source.Member, trigger, action.Samples, action.Seed);
         return new EvaluationMetrics(Fidelity: fidelity, Leakage: leakage, PromptFollowing: following);
     }
 

@@ -7,6 +7,9 @@ namespace LoraNotebooks.Engine.World;
 /// </summary>
 public static class WorldGenerator
 {
+    /// <summary>The smallest picture size the world draws legibly.</summary>
+    public const int MinSize = 16;
+
     /// <summary>The default picture size in pixels (square).</summary>
     public const int DefaultSize = 32;
 
@@ -42,7 +45,7 @@ public static class WorldGenerator
     private static WorldSample[] Generate(int count, int seed, int size, Func<Random, WorldLabels> sample, Func<WorldLabels, string> caption)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        ArgumentOutOfRangeException.ThrowIfLessThan(size, 16);
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, MinSize);
         var samples = new WorldSample[count];
         for (int i = 0; i < count; i++)
         {

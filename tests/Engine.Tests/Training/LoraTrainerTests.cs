@@ -84,6 +84,60 @@ public sealed class LoraTrainerTests : IDisposable
     }
 
     [Fact]
+    public void a_preserving_dataset_keeps_the_adapter_closer_to_the_base_on_its_pictures()
+    {
+        // The dataset's own pictures with their captions as written (no trigger): the prompts an adapter should leave alone.
+        var data = LoraNotebooks.Engine.Data.CaptionedFolder.Read(_setup.Data, _setup.Model.Resolution, ".txt").Images;
+        using var pictures = ImageTensors.FromRgb([.. data.Select(i => i.Rgb)], _setup.Model.Resolution);
+        string[] captions = [.. data.Select(i => i.Caption)];
+
+        // How far the trained adapter moves the prediction there.
+        double Drift(string extra)
+        {
+            using var lora = new LoraModel(_setup.Model.Parts);
+            var network = new LoraTrainer(_setup.Model, lora, Plan("steps 30\n  overwrite", extra: extra)).Run().Network;
+            using var noise = new Generator(1);
+            using var _ = no_grad();
+            using var drift = _setup.Model.PreservationLoss(pictures, captions, noise, () => new Switch(network));
+            return drift.item<float>();
+        }
+
+        var taught = Drift("");
+        var preserved = Drift("dataset \"plain\" {\n  folder \"data\"\n  preserve weight 20\n}");
+
+        Assert.True(taught > 0, "training moved the prediction");
+        Assert.True(preserved < taught / 2, $"with preservation the drift is {preserved:E2}, without it {taught:E2}");
+    }
+
+    [Fact]
+    public void the_preservation_loss_is_zero_while_the_adapter_changes_nothing()
+    {
+        var data = LoraNotebooks.Engine.Data.CaptionedFolder.Read(_setup.Data, _setup.Model.Resolution, ".txt").Images;
+        using var pictures = ImageTensors.FromRgb([.. data.Select(i => i.Rgb)], _setup.Model.Resolution);
+        using var lora = new LoraModel(_setup.Model.Parts);
+        var network = lora.Add("fresh", new LoraOptions { Rank = 2, Alpha = 2 }); // up matrices start at zero
+        using var noise = new Generator(1);
+
+        using var loss = _setup.Model.PreservationLoss(pictures, [.. data.Select(i => i.Caption)], noise, () => new Switch(network));
+
+        Assert.Equal(0f, loss.item<float>());
+    }
+
+    /// <summary>Turns an adapter off until disposed.</summary>
+    private sealed class Switch : IDisposable
+    {
+        private readonly LoraNetwork _network;
+
+        public Switch(LoraNetwork network)
+        {
+            _network = network;
+            network.Enabled = false;
+        }
+
+        public void Dispose() => _network.Enabled = true;
+    }
+
+    [Fact]
     public void a_nan_loss_stops_the_run_with_a_message_naming_the_step()
     {
         using var lora = new LoraModel(_setup.Model.Parts);
@@ -166,6 +220,9 @@ public sealed class LoraTrainerTests : IDisposable
             var loss = inner.Loss(images, captions, generator, options, timesteps);
             return ++_calls > calls ? loss * float.NaN : loss;
         }
+
+        public Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly) =>
+            inner.PreservationLoss(images, captions, generator, baseOnly);
 
         public Tensor Sample(IReadOnlyList<string> prompts, IReadOnlyList<long> seeds, int steps = 20, double guidance = 3, string? negativePrompt = null, SamplerKind sampler = SamplerKind.Ddim) =>
             inner.Sample(prompts, seeds, steps, guidance, negativePrompt, sampler);

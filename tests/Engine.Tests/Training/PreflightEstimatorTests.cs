@@ -84,5 +84,31 @@ public sealed class PreflightEstimatorTests : IDisposable
         Assert.Contains("not estimated (file is 3 bytes long", PreflightRenderer.Render(result.Summary));
     }
 
+    [Fact]
+    public async Task while_a_plan_runs_in_the_process_checking_does_not_estimate_and_says_why()
+    {
+        // The estimate builds on the meta device, and TorchSharp's default device is process-wide: a run
+        // in progress would make some of its tensors there (a notebook checks cells while a run trains).
+        var script = "base \"base.safetensors\"\n" + TrainingSetup.Script(train: "steps 5000");
+        var plan = Check(script, new PreflightEstimator(null)).Plan!;
+        using var stop = new CancellationTokenSource();
+        var training = new TaskCompletionSource();
+        var run = Task.Run(() => PlanRunner.Run(plan, e => { if (e is StepEvent) training.TrySetResult(); }, stop.Token));
+        try
+        {
+            await training.Task.WaitAsync(TimeSpan.FromSeconds(120));
+            var during = LoraScript.Check(script, Path.Combine(_setup.Root, "script.lora"), new CheckContext(WorldCatalog.Instance, new PreflightEstimator(_cache)));
+            Assert.Null(during.Summary!.Estimate);
+            Assert.Contains("not estimated (a run is in progress in this process", PreflightRenderer.Render(during.Summary));
+        }
+        finally
+        {
+            stop.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        }
+        Assert.False(PlanRunner.IsRunning);
+        Assert.NotNull(Check(script, new PreflightEstimator(_cache)).Summary!.Estimate);
+    }
+
     public void Dispose() => _setup.Dispose();
 }
