@@ -18,7 +18,8 @@ public sealed class NotebookCommandTests : IDisposable
         Assert.Equal(0, result.ExitCode);
         using var spec = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(folder, "lora-csharp", "kernel.json")));
         var argv = spec.RootElement.GetProperty("argv").EnumerateArray().Select(a => a.GetString()).ToList();
-        Assert.Equal([host, "jupyter", "--default-kernel", "csharp", "--http-local-only", "{connection_file}"], argv);
+        // GNU env resets SIGINT to its default first: a Jupyter started in the background passes it on ignored.
+        Assert.Equal(["/usr/bin/env", "--default-signal=INT", host, "jupyter", "--default-kernel", "csharp", "--http-local-only", "{connection_file}"], argv);
         Assert.Equal("signal", spec.RootElement.GetProperty("interrupt_mode").GetString());
     }
 

@@ -5,7 +5,7 @@ checkpoint written so far must be a whole safetensors file (checked here, indepe
 
 Run after README's notebook steps, like e2e.py:
     /usr/bin/python3 tests/Jupyter/interrupts.py [--count 50] [--seed 1]
-Not yet in .ci/run: docs/security.md says why (a --count 3 slice is meant to go there).
+.ci/run runs a --count 5 slice with a new seed each time (the seed is printed, so a failure reruns).
 """
 import argparse, glob, json, os, queue, random, re, shutil, struct, sys, time
 
@@ -56,6 +56,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rng = random.Random(args.seed)
+    print(f"interrupts: {args.count} rounds, seed {args.seed}", flush=True)
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
 

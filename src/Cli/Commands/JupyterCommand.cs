@@ -47,7 +47,7 @@ public static class JupyterCommand
         if (DotnetRoot() is { } root) env["DOTNET_ROOT"] = root;
         var spec = new
         {
-            argv = new[] { host, "jupyter", "--default-kernel", "csharp", "--http-local-only", "{connection_file}" },
+            argv = SignalReset().Concat([host, "jupyter", "--default-kernel", "csharp", "--http-local-only", "{connection_file}"]).ToArray(),
             display_name = ".NET (C#) with LoRA",
             language = "C#",
             interrupt_mode = "signal",
@@ -58,6 +58,32 @@ public static class JupyterCommand
         writer.WriteLine($"wrote {file}");
         writer.WriteLine($"kernel '{KernelName}' runs {host}");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// <c>env --default-signal=INT</c> where this machine's <c>env</c> has it (GNU coreutils 8.31 and later), else nothing.
+    /// A Jupyter started in the background (<c>jupyter lab &amp;</c>, <c>nohup</c>, many container start scripts) passes
+    /// SIGINT on as ignored, and .NET then never delivers it: the interrupt button would do nothing. The reset
+    /// gives the host the default disposition, so the extension's interrupt handler works however Jupyter started.
+    /// </summary>
+    internal static string[] SignalReset()
+    {
+        const string env = "/usr/bin/env";
+        if (!OperatingSystem.IsLinux() || !File.Exists(env)) return [];
+        try
+        {
+            using var probe = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(env, ["--default-signal=INT", "true"])
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            });
+            if (probe is null || !probe.WaitForExit(5000)) return [];
+            return probe.ExitCode == 0 ? [env, "--default-signal=INT"] : [];
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return [];
+        }
     }
 
     private static string DefaultKernelsFolder() =>

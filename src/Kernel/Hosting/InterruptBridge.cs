@@ -18,6 +18,8 @@ namespace LoraNotebooks.Kernel.Hosting;
 /// not depend on the order handlers run in. It depends on a private field instead, so
 /// <see cref="Probe"/> checks the shape first and the extension says so when it has changed.
 /// </para>
+/// Besides the <see cref="Cancel"/>, the handler stops the run a cell is showing (<see cref="Runs.RunSession.IsWatched"/>);
+/// a background run nobody watches goes on.
 /// Side effect: Ctrl+C no longer stops the host; SIGTERM, SIGQUIT and Jupyter's shutdown still do.
 /// </summary>
 internal static class InterruptBridge
@@ -33,13 +35,17 @@ internal static class InterruptBridge
     {
         if (registration is not null) return "interrupt: on";
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return "interrupt: not supported on this OS";
+        if (SigIntIgnored())
+            return "interrupt: off (this process was started with SIGINT ignored, as background jobs are; run `lora jupyter install` again: its kernelspec resets it)";
         if (Registrations(out var table) is { } problem)
             return $"interrupt: off (.NET internals changed: {problem}; the interrupt button will stop the kernel)";
 
         Action<PosixSignalContext> ours = context =>
         {
             context.Cancel = true;
-            _ = root.SendAsync(new Cancel());
+            // Off the signal thread: cancelling runs callbacks inline, and one that waited on the kernel would
+            // leave every later interrupt queued behind it.
+            ThreadPool.QueueUserWorkItem(_ => Interrupt(root));
         };
         registration = PosixSignalRegistration.Create(PosixSignal.SIGINT, ours);
         lock (table!)
@@ -55,6 +61,35 @@ internal static class InterruptBridge
             }
         }
         return "interrupt: on";
+    }
+
+    /// <summary>
+    /// Stops the run a cell is showing, then cancels the running command. The run is stopped directly, not
+    /// only through the cell's cancellation, so that it never depends on the <see cref="Cancel"/> reaching the
+    /// command that shows it.
+    /// </summary>
+    private static void Interrupt(Microsoft.DotNet.Interactive.Kernel root)
+    {
+        if (Runs.RunSession.Current is { IsRunning: true, IsWatched: true } shown)
+            shown.Stop();
+        _ = root.SendAsync(new Cancel());
+    }
+
+    /// <summary>
+    /// True when the process inherited SIGINT as ignored (a Jupyter started in the background passes that on):
+    /// .NET then never delivers SIGINT, so no handler can see it. Read from <c>/proc/self/status</c> (Linux).
+    /// </summary>
+    private static bool SigIntIgnored()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+            return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << (SigInt - 1))) != 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Finds the registrations table, or says what about it is not as expected.</summary>

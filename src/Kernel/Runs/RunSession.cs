@@ -49,6 +49,9 @@ public sealed class RunSession
     /// <summary>The run's result; completes when the run has ended (finished, stopped or failed).</summary>
     public Task<LoraRun> Completion { get; private set; } = null!;
 
+    /// <summary>True while a cell (or <see cref="Lora.Run(string, string?, CancellationToken)"/>) shows the run live; interrupting the kernel then stops it.</summary>
+    public bool IsWatched { get { lock (gate) return watcher is not null; } }
+
     /// <summary>True while the run has not ended.</summary>
     public bool IsRunning => !Completion.IsCompleted;
 
