@@ -10,21 +10,13 @@ namespace LoraNotebooks.Kernel.Runs;
 /// <summary>
 /// Runs a checked plan on the engine's trainer (<see cref="PlanRunner"/>) and translates its events
 /// into <see cref="IRunObserver"/> calls for the notebook's live display; collects the result as a <see cref="LoraRun"/>.
+/// One run at a time is <see cref="RunSession"/>'s rule (it is the only caller).
 /// </summary>
 public static class ScriptRunner
 {
-    /// <summary>One run at a time: runs in one kernel share the CPU and the output folders.</summary>
-    private static readonly Lock RunGate = new();
-
     /// <summary>Trains (when the plan trains) and runs the plan's actions, reporting to <paramref name="observer"/>.</summary>
     /// <remarks>A cancelled run returns with <see cref="LoraRun.Cancelled"/> set (after the trainer wrote its checkpoint) instead of throwing.</remarks>
     public static LoraRun Run(ScriptPlan plan, IRunObserver observer, CancellationToken cancellationToken)
-    {
-        lock (RunGate)
-            return RunAlone(plan, observer, cancellationToken);
-    }
-
-    private static LoraRun RunAlone(ScriptPlan plan, IRunObserver observer, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var baseBytes = BaseModelBytes(plan.Base);
