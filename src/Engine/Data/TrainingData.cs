@@ -31,8 +31,8 @@ public sealed class TrainingData
     /// <summary>Files that could not be read, with the reason.</summary>
     public IReadOnlyList<SkippedFile> Skipped { get; }
 
-    /// <summary>All held-out images.</summary>
-    public IReadOnlyList<TrainingImage> Validation => [.. Datasets.SelectMany(d => d.Validation)];
+    /// <summary>All held-out images of the datasets that teach (a preserving dataset's are not measured).</summary>
+    public IReadOnlyList<TrainingImage> Validation => [.. Datasets.Where(d => !d.Plan.Preserves).SelectMany(d => d.Validation)];
 
     /// <summary>
     /// Loads every dataset of <paramref name="plan"/>; <paramref name="baseResolution"/> is used where a

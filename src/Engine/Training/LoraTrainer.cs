@@ -222,14 +222,15 @@ public sealed class LoraTrainer
         if (teaching.Count > 0)
         {
             var (images, captions) = Batch([.. teaching.Select(p => p.Item)], microBatch, [.. teaching.Select(p => p.Position)]);
-            total = total + _model.Loss(images, captions, noise, lossOptions) * ((double)teaching.Count / items.Count);
+            total = total + ScalarMath.Times(_model.Loss(images, captions, noise, lossOptions), (double)teaching.Count / items.Count);
         }
         var network = _lora.Networks.Single(n => n.AdapterName == AdapterName);
+        // Numbers enter the graph as kept-alive scalars (ScalarMath): TorchSharp's implicit ones can be finalized mid-call.
         foreach (var group in positions.Where(p => p.Item.Dataset.Plan.Preserves).GroupBy(p => p.Item.Dataset.Plan.Preserve!.Value))
         {
             var members = group.ToList();
             var (images, captions) = Batch([.. members.Select(p => p.Item)], microBatch, [.. members.Select(p => p.Position)]);
-            total = total + _model.PreservationLoss(images, captions, noise, () => new AdapterOff(network)) * (group.Key * members.Count / items.Count);
+            total = total + ScalarMath.Times(_model.PreservationLoss(images, captions, noise, () => new AdapterOff(network)), group.Key * members.Count / items.Count);
         }
         return total.MoveToOuterDisposeScope();
     }
