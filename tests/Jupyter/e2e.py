@@ -16,24 +16,18 @@ cell that lacks an output its tags promise:
 """
 import glob, json, os, queue, re, shutil, subprocess, sys, time
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-NOTEBOOK = os.path.join(REPO, "notebooks", "00-smoke.ipynb")
+from smoke_kernel import KERNEL, NOTEBOOK, REPO, check, start_smoke_kernel
+
 OUT = os.path.join(REPO, "out", "notebooks")
-KERNEL = "lora-csharp"
 
 try:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
     from nbconvert import HTMLExporter
-    from jupyter_client.manager import start_new_kernel
+    import jupyter_client
 except ImportError as e:
     sys.exit(f"e2e: {e.name} is missing: apt-get install -y python3-nbclient python3-nbconvert jupyter-client python3-ipykernel (see README)")
-
-
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
 
 
 def outputs(nb):
@@ -179,12 +173,8 @@ def check_charts_draw_in_a_browser(page):
 
 
 def test_interrupt_stops_a_run_and_the_kernel_keeps_working():
-    km, kc = start_new_kernel(kernel_name=KERNEL, cwd=os.path.dirname(NOTEBOOK))
+    km, kc, nb = start_smoke_kernel(setup_timeout=300)
     try:
-        nb = nbformat.read(NOTEBOOK, as_version=4)
-        for source in [nb.cells[1].source, nb.cells[2].source]:
-            reply = kc.execute_interactive(source, timeout=300)
-            check(reply["content"]["status"] == "ok", f"setup cell: {reply['content']}")
         script = nb.cells[4].source.replace("steps 6", "steps 5000").replace("smoke-star", "interrupted")
         msg_id = kc.execute(script)
         updates, interrupted_at = 0, None

@@ -9,21 +9,14 @@ Run after README's notebook steps, like e2e.py:
 """
 import argparse, glob, json, os, queue, random, re, shutil, struct, sys, time
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-NOTEBOOK = os.path.join(REPO, "notebooks", "00-smoke.ipynb")
-OUT = os.path.join(REPO, "out", "notebooks", "interrupts")
-KERNEL = "lora-csharp"
-
 try:
-    import nbformat
-    from jupyter_client.manager import start_new_kernel
+    import nbformat, jupyter_client
 except ImportError as e:
     sys.exit(f"interrupts: {e.name} is missing: apt-get install -y python3-nbclient jupyter-client python3-ipykernel (see README)")
 
+from smoke_kernel import REPO, check, start_smoke_kernel
 
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
+OUT = os.path.join(REPO, "out", "notebooks", "interrupts")
 
 
 def whole_safetensors(path):
@@ -60,17 +53,12 @@ def main():
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
 
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    km, kc = start_new_kernel(kernel_name=KERNEL, cwd=os.path.dirname(NOTEBOOK))
+    km, kc, nb = start_smoke_kernel(setup_timeout=900)
     outcomes = {"during training": 0, "before training": 0}
     checkpoints = 0
     repeats = 0
     started = time.time()
     try:
-        for source in [nb.cells[1].source, nb.cells[2].source]:
-            # The first cell loads the package and TorchSharp: minutes on a busy machine.
-            reply = kc.execute_interactive(source, timeout=900)
-            check(reply["content"]["status"] == "ok", f"setup cell: {reply['content']}")
         for round_ in range(args.count):
             name = f"round-{round_:03d}"
             output = os.path.join(OUT, f"{name}.safetensors")
