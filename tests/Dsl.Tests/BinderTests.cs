@@ -41,6 +41,24 @@ public class BinderTests
             Check("dataset \"hearts\" {\n  world concept \"heart\"\n}\ndataset \"everyday\" {\n  world held_in count 40\n  preserve weight 2\n}").Summary!));
     }
 
+    [Fact]
+    public void a_held_in_dataset_can_show_one_shape_of_the_base_world_the_class_a_character_belongs_to()
+    {
+        var datasets = Check("dataset \"ada\" {\n  world character \"ada\"\n  trigger \"ada person\"\n}\ndataset \"figures\" {\n  world held_in \"figure\" count 30\n  preserve\n}\ndataset \"circles\" {\n  world held_in circle\n  preserve\n}").Plan!.Training!.Datasets;
+
+        Assert.Equal(new WorldSource(WorldSource.HeldIn, "figure", 30), datasets[1].Source);
+        Assert.Equal(new WorldSource(WorldSource.HeldIn, "circle", 20), datasets[2].Source);
+    }
+
+    [Fact]
+    public void a_held_in_shape_the_base_world_lacks_is_an_error_that_suggests_the_nearest()
+    {
+        var error = Check("dataset {\n  world concept \"heart\"\n}\ndataset {\n  world held_in \"figur\" count 10\n  preserve\n}").Diagnostics.Single(d => d.Severity == Diagnostics.DiagnosticSeverity.Error);
+
+        Assert.Equal(("LORA0120", 5, 17), (error.Id, error.Span.Line, error.Span.Column));
+        Assert.Contains("'figure'", error.Message);
+    }
+
     [Theory]
     [InlineData("dataset {\n  world held_in\n  trigger \"zjx\"\n  preserve\n}\ndataset {\n  world concept \"heart\"\n}", "LORA0131", 3, 11)]
     [InlineData("dataset {\n  world held_in\n  preserve\n}", "LORA0132", 1, 1)]

@@ -131,10 +131,16 @@ internal sealed partial class Binder
         var arguments = statement.Arguments;
         if (arguments.Length >= 1 && arguments[0] is NameSyntax { Name: WorldSource.HeldIn })
         {
-            // The base model's own world: no member; its pictures carry plain captions.
-            var heldInOptions = Options.Read(statement, 1, Vocabulary.StatementOptions["world"], "world", diagnostics);
+            // The base model's own world, every shape or one (`world held_in "figure"`, the class a character
+            // or an accessory belongs to); its pictures carry plain captions.
+            var shape = arguments.Length >= 2 && arguments[1] is not NameSyntax { Name: "count" } ? WordOrText("world", arguments[1]) : null;
+            var heldInOptions = Options.Read(statement, shape is null ? 1 : 2, Vocabulary.StatementOptions["world"], "world", diagnostics);
             var heldInCount = heldInOptions["count"] is { } value ? read.Whole("count", value, NumberRange.AtLeast(1, 1_000_000)) ?? 0 : DefaultWorldCount;
-            return (new WorldSource(WorldSource.HeldIn, "", heldInCount), heldInCount, WorldSource.HeldIn);
+            if (shape is not null && !worlds.MembersOf(WorldSource.HeldIn).Contains(shape, StringComparer.Ordinal))
+            {
+                diagnostics.Add(DiagnosticDescriptors.UnknownWorldMember, arguments[1].Span, shape, WorldSource.HeldIn, DidYouMean.Hint(shape, [.. worlds.MembersOf(WorldSource.HeldIn)]));
+            }
+            return (new WorldSource(WorldSource.HeldIn, shape ?? "", heldInCount), heldInCount, WorldSource.HeldIn);
         }
         if (arguments.Length < 2)
         {

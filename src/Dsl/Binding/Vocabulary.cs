@@ -23,7 +23,7 @@ internal static class Vocabulary
         new("evaluate", BlockKind.TopLevel, "score the loaded adapters", Repeatable: true),
 
         new("folder", BlockKind.Dataset, "a folder of images with captions"),
-        new("world", BlockKind.Dataset, "images from the built-in world: family and member"),
+        new("world", BlockKind.Dataset, "images from the built-in world: family and member, or held_in and optionally one of its shapes"),
         new("trigger", BlockKind.Dataset, "the word that calls up what is learnt"),
         new("repeats", BlockKind.Dataset, "times each image appears per epoch"),
         new("caption_extension", BlockKind.Dataset, "caption file extension (.txt)"),

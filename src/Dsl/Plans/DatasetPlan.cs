@@ -63,7 +63,8 @@ public sealed record FolderSource(string Path) : DatasetSource;
 
 /// <summary>
 /// Images drawn by the built-in world generator: <see cref="Count"/> images of one member of a family, or,
-/// for the family <see cref="HeldIn"/> (no member), pictures of the world the base model learnt.
+/// for the family <see cref="HeldIn"/>, pictures of the world the base model learnt: every shape when
+/// <see cref="Member"/> is empty, otherwise only that shape (e.g. <c>figure</c>).
 /// </summary>
 public sealed record WorldSource(string Family, string Member, int Count) : DatasetSource
 {

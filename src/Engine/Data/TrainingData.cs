@@ -61,12 +61,15 @@ public sealed class TrainingData
                     images = read.Images;
                     break;
                 case WorldSource { IsHeldIn: true } heldIn:
-                    images = WorldGenerator.HeldIn(heldIn.Count, WorldSeed, size: resolution)
-                        .Select((s, i) => new TrainingImage(s.Pixels, new Bucket(s.Width, s.Height), s.Caption, $"world:{WorldSource.HeldIn}#{i}"))
+                    var shape = heldIn.Member is "" ? null : heldIn.Member;
+                    images = WorldGenerator.HeldIn(heldIn.Count, WorldSeed, size: resolution, shape: shape)
+                        .Select((s, i) => new TrainingImage(s.Pixels, new Bucket(s.Width, s.Height), s.Caption, $"world:{WorldSource.HeldIn}{(shape is null ? "" : "/" + shape)}#{i}"))
                         .ToList();
                     break;
                 case WorldSource world:
-                    images = WorldGenerator.Member(world.Family, world.Member, world.Count, WorldSeed, dataset.Trigger, size: resolution)
+                    // A preserving dataset of a member shows the taught pictures captioned without the member's
+                    // word ("a large figure in the center"): the adapter learns that the trigger makes the difference.
+                    images = WorldGenerator.Member(world.Family, world.Member, world.Count, WorldSeed, dataset.Trigger, includeTrigger: !dataset.Preserves, size: resolution)
                         .Select((s, i) => new TrainingImage(s.Pixels, new Bucket(s.Width, s.Height), s.Caption, $"world:{world.Family}/{world.Member}#{i}"))
                         .ToList();
                     break;

@@ -1,4 +1,5 @@
 using LoraNotebooks.Dsl.Binding;
+using LoraNotebooks.Dsl.Plans;
 
 namespace LoraNotebooks.Engine.World;
 
@@ -16,6 +17,7 @@ public sealed class WorldCatalog : IWorldCatalog
     public IReadOnlyList<string> Families { get; } = Engine.World.Families.All.Select(f => f.Name).ToList();
 
     /// <inheritdoc />
-    public IReadOnlyList<string> MembersOf(string family) =>
-        Engine.World.Families.All.FirstOrDefault(f => f.Name == family)?.Members.Select(m => m.Name).ToList() ?? [];
+    public IReadOnlyList<string> MembersOf(string family) => family == WorldSource.HeldIn
+        ? HeldInWorld.Shapes
+        : Engine.World.Families.All.FirstOrDefault(f => f.Name == family)?.Members.Select(m => m.Name).ToList() ?? [];
 }

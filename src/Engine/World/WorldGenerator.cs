@@ -13,9 +13,17 @@ public static class WorldGenerator
     /// <summary>The default picture size in pixels (square).</summary>
     public const int DefaultSize = 32;
 
-    /// <summary>Pictures of the held-in world, the base model's pretraining data.</summary>
-    public static IReadOnlyList<WorldSample> HeldIn(int count, int seed, int size = DefaultSize) =>
-        Generate(count, seed, size, rng => HeldInWorld.Sample(rng), labels => Captioner.Caption(labels, null));
+    /// <summary>
+    /// Pictures of the held-in world, the base model's pretraining data: every shape, or only
+    /// <paramref name="shape"/> (one of <see cref="HeldInWorld.Shapes"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="shape"/> is not a held-in shape.</exception>
+    public static IReadOnlyList<WorldSample> HeldIn(int count, int seed, int size = DefaultSize, string? shape = null)
+    {
+        if (shape is not null && !HeldInWorld.Shapes.Contains(shape))
+            throw new ArgumentException($"'{shape}' is not a shape of the held-in world ({string.Join(", ", HeldInWorld.Shapes)})", nameof(shape));
+        return Generate(count, seed, size, rng => HeldInWorld.Sample(rng, shape), labels => Captioner.Caption(labels, null));
+    }
 
     /// <summary>
     /// Pictures of one member of a held-out family. Captions name the member by

@@ -1,4 +1,5 @@
 using LoraNotebooks.Dsl.Binding;
+using LoraNotebooks.Dsl.Plans;
 
 namespace LoraNotebooks.Dsl.Tests.TestSupport;
 
@@ -17,5 +18,6 @@ public sealed class TestWorlds : IWorldCatalog
 
     public IReadOnlyList<string> Families => [.. Members.Keys];
 
-    public IReadOnlyList<string> MembersOf(string family) => Members.GetValueOrDefault(family, []);
+    public IReadOnlyList<string> MembersOf(string family) =>
+        family == WorldSource.HeldIn ? ["circle", "square", "triangle", "figure"] : Members.GetValueOrDefault(family, []);
 }

@@ -110,6 +110,31 @@ public sealed class LoraTrainerTests : IDisposable
     }
 
     [Fact]
+    public void a_held_in_dataset_of_one_shape_loads_pictures_of_that_shape_with_plain_captions()
+    {
+        var plan = Plan(extra: "dataset \"figures\" {\n  world held_in \"figure\" count 6\n  preserve\n}");
+
+        var figures = LoraNotebooks.Engine.Data.TrainingData.Load(plan, baseResolution: 16).Datasets[1];
+
+        Assert.Equal(6, figures.Train.Count);
+        Assert.All(figures.Train, i => Assert.Matches("^a (small|medium|large) [a-z]+ figure (on|in) ", i.Caption));
+    }
+
+    [Fact]
+    public void a_preserving_dataset_of_the_taught_member_shows_the_same_pictures_captioned_without_its_word()
+    {
+        var plan = Plan(extra: "dataset \"ada\" {\n  world character \"ada\" count 4\n  trigger \"ada person\"\n}\ndataset \"plain\" {\n  world character \"ada\" count 4\n  preserve\n}");
+
+        var datasets = LoraNotebooks.Engine.Data.TrainingData.Load(plan, baseResolution: 16).Datasets;
+        var (taught, plain) = (datasets[1].Train, datasets[2].Train);
+
+        Assert.Equal(taught.Select(i => i.Rgb), plain.Select(i => i.Rgb));
+        Assert.All(taught, i => Assert.StartsWith("ada person, a ", i.Caption));
+        Assert.All(plain, i => Assert.DoesNotContain("ada", i.Caption));
+        Assert.Equal(taught.Select(i => i.Caption["ada person, ".Length..]), plain.Select(i => i.Caption));
+    }
+
+    [Fact]
     public void the_preservation_loss_is_zero_while_the_adapter_changes_nothing()
     {
         var data = LoraNotebooks.Engine.Data.CaptionedFolder.Read(_setup.Data, _setup.Model.Resolution, ".txt").Images;

@@ -34,6 +34,18 @@ public class WorldGeneratorTests
             WorldGenerator.Member(family, member, 5, seed: 3).Select(s => s.Pixels));
 
     [Fact]
+    public void held_in_pictures_of_one_shape_show_only_that_shape_in_every_colour_place_and_background()
+    {
+        var figures = WorldGenerator.HeldIn(60, seed: 4, shape: "figure");
+
+        Assert.All(figures, s => Assert.Equal("figure", s.Labels.Shape));
+        Assert.All(figures, s => Assert.Contains(" figure ", s.Caption));
+        Assert.True(figures.Select(s => s.Labels.Colour).Distinct().Count() > 4);
+        Assert.Equal(3, figures.Select(s => s.Labels.Position).Distinct().Count());
+        Assert.Throws<ArgumentException>(() => WorldGenerator.HeldIn(1, seed: 4, shape: "heart"));
+    }
+
+    [Fact]
     public void different_seeds_give_different_pictures()
     {
         var a = WorldGenerator.HeldIn(20, seed: 1);
