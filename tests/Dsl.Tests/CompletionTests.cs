@@ -32,6 +32,8 @@ public class CompletionTests
     {
         Assert.Contains("character", Labels("dataset {\n  world \n}", 2, 9));
         Assert.Equal(["\"ada\"", "\"bo\"", "\"kit\""], Labels("dataset {\n  world character \n}", 2, 19));
+        Assert.Contains("held_in", Labels("dataset {\n  world \n}", 2, 9));
+        Assert.Contains("\"figure\"", Labels("dataset {\n  world held_in \n}", 2, 17));
     }
 
     [Fact]
