@@ -76,6 +76,16 @@ public sealed class InspectCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task world_list_names_every_family_and_the_held_in_shapes_a_preserve_dataset_can_show()
+    {
+        var result = await CliRun.RunAsync("world", "list");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("ada, bo, kit", result.Output);
+        Assert.Matches(@"(?m)^held_in +circle, square, triangle, figure ", result.Output);
+    }
+
+    [Fact]
     public async Task world_export_writes_png_and_caption_pairs()
     {
         var dir = Path.Combine(_folder, "star");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LoraNotebooks.Dsl.Plans;
 using LoraNotebooks.Engine;
 using LoraNotebooks.Engine.World;
 
@@ -40,6 +41,7 @@ public static class WorldCommand
         {
             foreach (var f in Families.All)
                 output.WriteLine($"{f.Name,-10} {string.Join(", ", f.Members.Select(m => m.Name)),-32} {f.Description}");
+            output.WriteLine($"{WorldSource.HeldIn,-10} {string.Join(", ", HeldInWorld.Shapes),-32} the base model's own world, in any colour (what `preserve` datasets show: world held_in, or world held_in \"figure\")");
             return Task.FromResult(ExitCodes.Ok);
         }, token));
 
