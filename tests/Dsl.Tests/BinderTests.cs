@@ -51,6 +51,16 @@ public class BinderTests
     }
 
     [Fact]
+    public void the_summary_says_a_preserving_dataset_of_the_taught_member_is_captioned_without_its_word()
+    {
+        var summary = PreflightRenderer.Render(Check("dataset \"ada\" {\n  world character \"ada\"\n  trigger \"ada person\"\n}\ndataset \"unnamed\" {\n  world character \"ada\"\n  preserve weight 60\n}\ndataset \"figures\" {\n  world held_in \"figure\"\n  preserve weight 30\n}").Summary!);
+
+        Assert.Contains("dataset unnamed: 20 images x 1 repeats = 20 per epoch; preserves the base's output (weight 60, captioned without 'ada')", summary);
+        Assert.Contains("dataset figures: 20 images x 1 repeats = 20 per epoch; preserves the base's output (weight 30)\n", summary.ReplaceLineEndings("\n"));
+        Assert.Contains("dataset ada: 20 images x 1 repeats = 20 per epoch\n", summary.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
     public void a_held_in_shape_the_base_world_lacks_is_an_error_that_suggests_the_nearest()
     {
         var error = Check("dataset {\n  world concept \"heart\"\n}\ndataset {\n  world held_in \"figur\" count 10\n  preserve\n}").Diagnostics.Single(d => d.Severity == Diagnostics.DiagnosticSeverity.Error);

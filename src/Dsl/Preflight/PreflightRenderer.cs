@@ -14,7 +14,8 @@ public static class PreflightRenderer
         foreach (var d in summary.Datasets)
         {
             var held = d.ValidationImages > 0 ? $" ({N(d.ValidationImages)} held out for validation)" : "";
-            var preserves = d.Preserve is { } weight ? $"; preserves the base's output (weight {weight.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)})" : "";
+            var unnamed = d.Unnamed is { } member ? $", captioned without '{member}'" : "";
+            var preserves = d.Preserve is { } weight ? $"; preserves the base's output (weight {weight.ToString("0.###", CultureInfo.InvariantCulture)}{unnamed})" : "";
             text.AppendLine($"  dataset {d.Name}: {N(d.Images)} images{held} x {N(d.Repeats)} repeats = {N(d.ImagesPerEpoch)} per epoch{preserves}");
         }
         var perStep = summary.Batch * summary.GradAccumulation;

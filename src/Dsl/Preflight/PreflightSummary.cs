@@ -42,7 +42,8 @@ public sealed record PreflightSummary(
             // An estimate is advice: checking never fails because of it. The run reports the same problem.
             problem = e.Message.Split('\n')[0].Trim();
         }
-        var datasets = training.Datasets.Select(d => new DatasetSummary(d.Name, d.ImageCount, d.ValidationImages, d.Repeats, d.Preserve)).ToList();
+        var datasets = training.Datasets.Select(d => new DatasetSummary(d.Name, d.ImageCount, d.ValidationImages, d.Repeats, d.Preserve,
+            d.Preserves && d.Source is WorldSource { IsHeldIn: false, Member: { Length: > 0 } member } ? member : null)).ToList();
         return new PreflightSummary(
             new ValueList<DatasetSummary>(datasets),
             datasets.Sum(d => d.ImagesPerEpoch),
@@ -56,8 +57,11 @@ public sealed record PreflightSummary(
     }
 }
 
-/// <summary>One dataset's share of an epoch; <paramref name="Preserve"/> is its preservation weight, or null when it teaches.</summary>
-public sealed record DatasetSummary(string Name, int Images, int ValidationImages, int Repeats, double? Preserve = null)
+/// <summary>
+/// One dataset's share of an epoch; <paramref name="Preserve"/> is its preservation weight, or null when it teaches;
+/// <paramref name="Unnamed"/> is the world member whose pictures a preserving dataset shows captioned without its word.
+/// </summary>
+public sealed record DatasetSummary(string Name, int Images, int ValidationImages, int Repeats, double? Preserve = null, string? Unnamed = null)
 {
     /// <summary>(images − held out) × repeats.</summary>
     public long ImagesPerEpoch => (long)(Images - ValidationImages) * Repeats;
