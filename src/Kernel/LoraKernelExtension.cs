@@ -35,11 +35,25 @@ public sealed class LoraKernelExtension : IKernelExtension
         {
             root.Add(new LoraKernel());
             LoraDoMagic.Register(root);
+            root.AddMiddleware(StopShownRunOnCancel);
             root.FindKernelByName("csharp")?.DeferCommand(new SubmitCode("using LoraNotebooks.Kernel;\nusing LoraNotebooks.Kernel.Runs;"));
         }
         var interrupts = installInterrupts ? InterruptBridge.Install(root) : "interrupt: handled by the host";
         KernelInvocationContext.Current?.DisplayAs(LoadLine(interrupts), PlainTextFormatter.MimeType);
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A <see cref="Cancel"/> sent to the notebook (a front end's stop button, or the interrupt bridge) stops the
+    /// run a cell is showing, as the cell's own cancellation would: the host does not always cancel the token of
+    /// the command it ends (CI once saw a cell fail with the interrupt while its run trained on). A background run
+    /// nobody watches goes on.
+    /// </summary>
+    private static async Task StopShownRunOnCancel(KernelCommand command, KernelInvocationContext context, KernelPipelineContinuation next)
+    {
+        if (command is Cancel && Runs.RunSession.Current is { IsRunning: true, IsWatched: true } shown)
+            shown.Stop();
+        await next(command, context);
     }
 
     /// <summary>The line shown on load: version, device, interrupt status.</summary>

@@ -117,6 +117,23 @@ public sealed class LoraDoTests
     }
 
     [Fact]
+    public async Task a_cancel_sent_to_the_notebook_stops_the_run_shown_even_when_nothing_cancels_its_watcher()
+    {
+        using var kernel = await KernelHarness.StartAsync();
+        var earlier = Runs.RunSession.Current;
+        // Shown live from C# with a token nothing cancels: only the Cancel command can reach the run.
+        var shown = Task.Factory.StartNew(() => Lora.Run(kernel.TinyScript(steps: 5000, name: "shown").Replace("#!lora\n", ""), cancellationToken: CancellationToken.None),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default); // its own thread: Lora.Run blocks
+        while (Runs.RunSession.Current is not { StepsDone: >= 2, IsWatched: true } session || session == earlier) await Task.Delay(20);
+
+        await kernel.Root.SendAsync(new Microsoft.DotNet.Interactive.Commands.Cancel());
+
+        var run = await shown.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(run.Cancelled);
+        Assert.True(run.StepsDone < 5000);
+    }
+
+    [Fact]
     public async Task after_an_interrupted_cell_status_names_the_checkpoint_the_run_wrote()
     {
         using var kernel = await KernelHarness.StartAsync();

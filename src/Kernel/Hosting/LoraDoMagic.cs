@@ -37,6 +37,7 @@ internal static class LoraDoMagic
 
     private static async Task HandleAsync(LoraDoCommand command, KernelInvocationContext context)
     {
+        var token = context.CancellationToken;
         var line = MagicLine(command);
         if (line is null)
         {
@@ -60,7 +61,7 @@ internal static class LoraDoMagic
                     if (RunSession.Current is not { } watched)
                         context.DisplayAs("no run has been started in this kernel", PlainTextFormatter.MimeType);
                     else
-                        await LoraKernel.Watch(watched, command, context);
+                        await LoraKernel.Watch(watched, command, context, token);
                     break;
                 case "status":
                     context.DisplayAs(Status(RunSession.Current), PlainTextFormatter.MimeType);
@@ -72,13 +73,13 @@ internal static class LoraDoMagic
                         break;
                     }
                     running.Stop();
-                    var stopped = await running.Completion.WaitAsync(context.CancellationToken);
+                    var stopped = await running.Completion.WaitAsync(token);
                     context.DisplayAs($"{running.Title}: stopped at step {stopped.StepsDone}/{stopped.TotalSteps}" +
                         (stopped.CheckpointPath is null ? "; no checkpoint was written yet" : $"; the adapter so far is in {stopped.CheckpointPath}"), PlainTextFormatter.MimeType);
                     break;
                 case "check":
                     var path = Path.GetFullPath(arguments!.Positional[0]);
-                    var result = Lora.Check(await File.ReadAllTextAsync(path, context.CancellationToken), path);
+                    var result = Lora.Check(await File.ReadAllTextAsync(path, token), path);
                     var text = result.Render(Path.GetFileName(path)).TrimEnd();
                     if (result.HasErrors) context.Fail(command, message: text);
                     else context.DisplayAs(text.Length == 0 ? $"{Path.GetFileName(path)}: no problems" : text, PlainTextFormatter.MimeType);
@@ -90,8 +91,9 @@ internal static class LoraDoMagic
                         context.Fail(command, message: $"{LoraDo.Name} {action}: " + string.Join("\n", script.Diagnostics.Select(d => d.Message)));
                         break;
                     }
-                    await RunSession.SettleAsync(context.CancellationToken);
-                    await LoraKernel.Watch(Lora.Start(script), command, context);
+                    await RunSession.SettleAsync(token);
+                    token.ThrowIfCancellationRequested(); // interrupted while settling: start nothing
+                    await LoraKernel.Watch(Lora.Start(script), command, context, token);
                     break;
             }
         }

@@ -84,7 +84,7 @@ public sealed class LoraKernel : Microsoft.DotNet.Interactive.Kernel,
                     "#!lora-do wait shows it live, #!lora-do status tells where it is, #!lora-do stop stops it.", PlainTextFormatter.MimeType);
                 return;
             }
-            await Watch(session, command, context);
+            await Watch(session, command, context, token);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -99,17 +99,27 @@ public sealed class LoraKernel : Microsoft.DotNet.Interactive.Kernel,
     /// <summary>
     /// Shows <paramref name="session"/> live in this cell until it ends. Interrupting the cell stops the
     /// run: it finishes its step and writes a checkpoint (the host ends the cell at once; <c>#!lora-do stop</c>
-    /// or <c>#!lora-do status</c> then says where the checkpoint went).
+    /// or <c>#!lora-do status</c> then says where the checkpoint went). <paramref name="token"/> is the
+    /// cell's token as read when the cell started.
     /// </summary>
-    internal static async Task Watch(RunSession session, KernelCommand command, KernelInvocationContext context)
+    internal static async Task Watch(RunSession session, KernelCommand command, KernelInvocationContext context, CancellationToken token)
     {
-        var token = context.CancellationToken;
         using var stopOnInterrupt = token.Register(session.Stop);
+        // A cell whose invocation has completed while its run still trains has been ended by the host
+        // (an interrupt): stop the run then too, even if the token above was never cancelled. CI saw that
+        // once: the cell failed with the interrupt, and its run trained on with no stop requested.
+        using var stopWhenCellEnds = new Timer(_ =>
+        {
+            if (context.IsComplete) session.Stop();
+        }, null, CellEndPoll, CellEndPoll);
         var run = await session.WatchAsync(new LiveRunDisplay(context), token);
         if (run.Cancelled)
             context.Fail(command, message: $"stopped at step {run.StepsDone}/{run.TotalSteps}" +
                 (run.CheckpointPath is null ? "" : $"; the adapter so far is in {run.CheckpointPath}"));
     }
+
+    /// <summary>How often a watching cell checks whether the host has ended it.</summary>
+    private static readonly TimeSpan CellEndPoll = TimeSpan.FromMilliseconds(200);
 
     private static bool Flag(SubmitCode command, string option) =>
         command.Parameters.TryGetValue(option, out var value) && value == "True";
