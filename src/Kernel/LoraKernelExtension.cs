@@ -44,10 +44,11 @@ public sealed class LoraKernelExtension : IKernelExtension
     }
 
     /// <summary>
-    /// A <see cref="Cancel"/> sent to the notebook (a front end's stop button, or the interrupt bridge) stops the
-    /// run a cell is showing, as the cell's own cancellation would: the host does not always cancel the token of
-    /// the command it ends (CI once saw a cell fail with the interrupt while its run trained on). A background run
-    /// nobody watches goes on.
+    /// A <see cref="Cancel"/> sent to the notebook (a front end's stop button, or Jupyter's interrupt through
+    /// <see cref="InterruptBridge"/>) stops the run a cell is showing. This is the one place an interrupt reaches
+    /// a run: the cell's own token does not always fire (a Cancel that arrives before the cell has started
+    /// reaches nothing, and CI once saw a cell fail with the interrupt while its run trained on). A background
+    /// run nobody watches goes on.
     /// </summary>
     private static async Task StopShownRunOnCancel(KernelCommand command, KernelInvocationContext context, KernelPipelineContinuation next)
     {

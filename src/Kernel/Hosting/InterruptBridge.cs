@@ -18,7 +18,7 @@ namespace LoraNotebooks.Kernel.Hosting;
 /// not depend on the order handlers run in. It depends on a private field instead, so
 /// <see cref="Probe"/> checks the shape first and the extension says so when it has changed.
 /// </para>
-/// Besides the <see cref="Cancel"/>, the handler stops the run a cell is showing (<see cref="Runs.RunSession.IsWatched"/>);
+/// The <see cref="Cancel"/> stops the run a cell is showing (the extension's middleware on the root kernel);
 /// a background run nobody watches goes on.
 /// Side effect: Ctrl+C no longer stops the host; SIGTERM, SIGQUIT and Jupyter's shutdown still do.
 /// </summary>
@@ -45,7 +45,7 @@ internal static class InterruptBridge
             context.Cancel = true;
             // Off the signal thread: cancelling runs callbacks inline, and one that waited on the kernel would
             // leave every later interrupt queued behind it.
-            ThreadPool.QueueUserWorkItem(_ => Interrupt(root));
+            ThreadPool.QueueUserWorkItem(_ => root.SendAsync(new Cancel()));
         };
         registration = PosixSignalRegistration.Create(PosixSignal.SIGINT, ours);
         lock (table!)
@@ -61,18 +61,6 @@ internal static class InterruptBridge
             }
         }
         return "interrupt: on";
-    }
-
-    /// <summary>
-    /// Stops the run a cell is showing, then cancels the running command. The run is stopped directly, not
-    /// only through the cell's cancellation, so that it never depends on the <see cref="Cancel"/> reaching the
-    /// command that shows it.
-    /// </summary>
-    private static void Interrupt(Microsoft.DotNet.Interactive.Kernel root)
-    {
-        if (Runs.RunSession.Current is { IsRunning: true, IsWatched: true } shown)
-            shown.Stop();
-        _ = root.SendAsync(new Cancel());
     }
 
     /// <summary>

@@ -104,22 +104,14 @@ public sealed class LoraKernel : Microsoft.DotNet.Interactive.Kernel,
     /// </summary>
     internal static async Task Watch(RunSession session, KernelCommand command, KernelInvocationContext context, CancellationToken token)
     {
+        // A Cancel sent to the notebook also stops the run (LoraKernelExtension's middleware), even when it
+        // does not cancel this token.
         using var stopOnInterrupt = token.Register(session.Stop);
-        // A cell whose invocation has completed while its run still trains has been ended by the host
-        // (an interrupt): stop the run then too, even if the token above was never cancelled. CI saw that
-        // once: the cell failed with the interrupt, and its run trained on with no stop requested.
-        using var stopWhenCellEnds = new Timer(_ =>
-        {
-            if (context.IsComplete) session.Stop();
-        }, null, CellEndPoll, CellEndPoll);
         var run = await session.WatchAsync(new LiveRunDisplay(context), token);
         if (run.Cancelled)
             context.Fail(command, message: $"stopped at step {run.StepsDone}/{run.TotalSteps}" +
                 (run.CheckpointPath is null ? "" : $"; the adapter so far is in {run.CheckpointPath}"));
     }
-
-    /// <summary>How often a watching cell checks whether the host has ended it.</summary>
-    private static readonly TimeSpan CellEndPoll = TimeSpan.FromMilliseconds(200);
 
     private static bool Flag(SubmitCode command, string option) =>
         command.Parameters.TryGetValue(option, out var value) && value == "True";
