@@ -21,12 +21,16 @@ public static class PretrainCommand
         var export = new Option<string?>("--export") { Description = "Write the weights as a base model here when done (e.g. assets/base.safetensors)." }.AsPath();
         var seed = new Option<long>("--seed") { Description = "Seed of the model, the data order and the noise.", DefaultValueFactory = _ => 0 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Judge prompt-following every N steps (0: never); with --export, the best weights so far are exported.", DefaultValueFactory = _ => 0 };
-        var command = new Command("pretrain", "Pretrain the built-in base model on the procedural world (resumable).") { checkpoints, steps, export, seed, evalEvery };
+        var from = new Option<string?>("--from") { Description = "Start a fresh run from this base model's weights (e.g. the previous assets/base.safetensors); transformers the current architecture adds start as identities." }.AsPath();
+        var learningRate = new Option<double?>("--lr") { Description = "AdamW's learning rate after warm-up (default 1e-3)." };
+        var command = new Command("pretrain", "Pretrain the built-in base model on the procedural world (resumable).") { checkpoints, steps, export, seed, evalEvery, from, learningRate };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (writer, cancel) =>
         {
             var inv = CultureInfo.InvariantCulture;
-            using var trainer = new Pretrainer(new TinyDiffusionConfig(), new HeldInWorldSource(), new PretrainerOptions { Seed = parse.GetValue(seed) },
+            using var trainer = new Pretrainer(new TinyDiffusionConfig(), new HeldInWorldSource(), Options(parse.GetValue(seed), parse.GetValue(from), parse.GetValue(learningRate)),
                 parse.GetValue(checkpoints)!);
+            if (trainer.Grafted.Count > 0)
+                writer.WriteLine($"started from {parse.GetValue(from)}; {trainer.Grafted.Count} new tensors, its added transformers start as identities");
             writer.WriteLine($"pretraining from step {trainer.Step} to {parse.GetValue(steps)}; checkpoints in {Path.GetFullPath(parse.GetValue(checkpoints)!)}");
             var every = parse.GetValue(evalEvery);
             var judge = every > 0 ? WorldJudge.LoadDefault() : null;
@@ -63,6 +67,12 @@ public static class PretrainCommand
             return Task.FromResult(ExitCodes.Ok);
         }, token));
         return command;
+    }
+
+    private static PretrainerOptions Options(long seed, string? from, double? learningRate)
+    {
+        var options = new PretrainerOptions { Seed = seed, StartFrom = from };
+        return learningRate is { } lr ? options with { LearningRate = lr } : options;
     }
 
     private static void Export(TinyDiffusionModel model, string path, long step, long seed, double? promptFollowing)

@@ -43,6 +43,8 @@ public sealed class Pretrainer : IDisposable
         _directory = checkpointDirectory;
         manual_seed(options.Seed);
         Model = new TinyDiffusionModel(config);
+        if (options.StartFrom is { } start && !Checkpoints(checkpointDirectory).Any())
+            Grafted = GrowFrom(start);
         Ema = options.EmaDecay is null ? null : new TinyDiffusionModel(config);
         if (Ema is not null)
             CopyWeights(Model, Ema);
@@ -57,6 +59,9 @@ public sealed class Pretrainer : IDisposable
 
     /// <summary>The moving average of the weights (usually the better sampler), or null without EMA.</summary>
     public TinyDiffusionModel? Ema { get; }
+
+    /// <summary>The tensors a run started from <see cref="PretrainerOptions.StartFrom"/> added to that model (empty otherwise).</summary>
+    public IReadOnlyList<string> Grafted { get; } = [];
 
     /// <summary>The run's settings.</summary>
     public PretrainerOptions Options { get; }
@@ -167,6 +172,14 @@ public sealed class Pretrainer : IDisposable
         using (var rngState = tensor(Convert.FromBase64String(state.GeneratorState)))
             _generator.set_state(rngState);
         Step = state.Step;
+    }
+
+    private IReadOnlyList<string> GrowFrom(string path)
+    {
+        if (!File.Exists(path))
+            throw new UserErrorException($"the base model to start from, {path}, does not exist");
+        using var file = SafeTensors.SafeTensorsFile.Open(path);
+        return SafeTensors.ModuleWeights.Graft(Model, file);
     }
 
     private static CheckpointState ReadState(string folder) =>

@@ -33,6 +33,13 @@ public sealed record PretrainerOptions
     /// <summary>Seeds the weights, noise, timesteps and caption dropout.</summary>
     public long Seed { get; init; }
 
+    /// <summary>
+    /// A base model file (<see cref="BuiltInBase.Save"/>) a fresh run starts from instead of random
+    /// weights: its tensors are copied and the transformers the run's config adds start as identities
+    /// (see <see cref="SafeTensors.ModuleWeights.Graft"/>). Ignored once the run has a checkpoint.
+    /// </summary>
+    public string? StartFrom { get; init; }
+
     /// <summary>The loss's min-SNR weighting and noise offset.</summary>
     public DiffusionLossOptions Loss { get; init; } = new(MinSnrGamma: 5);
 

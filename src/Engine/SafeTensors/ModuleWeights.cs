@@ -32,4 +32,42 @@ public static class ModuleWeights
             value.copy_(source.to(value.dtype));
         }
     }
+
+    /// <summary>
+    /// Grows a model from a smaller one: copies every tensor of the file that <paramref name="module"/>
+    /// has under the same name, and zeroes the output projection (<c>proj_out</c>) of every transformer
+    /// the file lacks, so each added transformer is an identity (it adds nothing to its residual) and
+    /// the grown model predicts exactly what the file's model did until it trains. Returns the names of
+    /// the module's tensors the file did not have.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file has a tensor the module lacks, or one of another
+    /// shape, or a new tensor is not part of a transformer (there would be no identity to start from).</exception>
+    public static IReadOnlyList<string> Graft(nn.Module module, SafeTensorsFile file)
+    {
+        var state = module.state_dict();
+        var unexpected = file.Tensors.Keys.Where(k => !state.ContainsKey(k)).ToList();
+        if (unexpected.Count > 0)
+            throw new InvalidDataException($"the weights cannot grow into this model: it has no '{unexpected[0]}' ({unexpected.Count} such tensors)");
+        foreach (var (key, value) in state.Where(kv => file.Tensors.ContainsKey(kv.Key)))
+            if (!file.Tensors[key].Shape.SequenceEqual(value.shape))
+                throw new InvalidDataException(
+                    $"tensor '{key}' has shape [{string.Join(",", file.Tensors[key].Shape)}] but the grown model needs [{string.Join(",", value.shape)}]");
+        var added = state.Keys.Where(k => !file.Tensors.ContainsKey(k)).ToList();
+        if (added.FirstOrDefault(k => !k.Contains(".attentions.", StringComparison.Ordinal)) is { } stray)
+            throw new InvalidDataException($"'{stray}' is new but not part of an added transformer; only transformers can be grafted");
+        using var _ = no_grad();
+        foreach (var (key, value) in state)
+        {
+            if (file.Tensors.ContainsKey(key))
+            {
+                using var source = file.ReadTensor(key);
+                value.copy_(source.to(value.dtype));
+            }
+            else if (key.Contains(".proj_out.", StringComparison.Ordinal))
+            {
+                value.zero_();
+            }
+        }
+        return added;
+    }
 }

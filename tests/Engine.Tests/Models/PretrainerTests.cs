@@ -66,5 +66,89 @@ public sealed class PretrainerTests : IDisposable
         Assert.Equal([Options.LearningRate / 2, Options.LearningRate], reports.Select(r => r.LearningRate));
     }
 
+    /// <summary><see cref="TinyConfigs.Tiny"/> with a transformer at every level, as a base grows one.</summary>
+    private static TinyDiffusionConfig Grown => TinyConfigs.Tiny with
+    {
+        Unet = TinyConfigs.Tiny.Unet with
+        {
+            DownBlockTypes = [UNetConfig.CrossAttnDownBlock, UNetConfig.CrossAttnDownBlock],
+            UpBlockTypes = [UNetConfig.CrossAttnUpBlock, UNetConfig.CrossAttnUpBlock],
+        },
+    };
+
+    private string SavedTinyBase()
+    {
+        manual_seed(11);
+        using var small = new TinyDiffusionModel(TinyConfigs.Tiny);
+        var path = Path.Combine(_root, "small.safetensors");
+        BuiltInBase.Save(small, path);
+        return path;
+    }
+
+    private static Tensor Predict(TinyDiffusionModel model)
+    {
+        using var _ = no_grad();
+        var generator = new Generator(5);
+        using var sample = randn([2, 3, 8, 8], generator: generator);
+        using var context = randn([2, 16, 8], generator: generator);
+        using var timesteps = tensor(new long[] { 10, 700 });
+        return model.UNet.Forward(sample, timesteps, context);
+    }
+
+    [Fact]
+    public void a_run_grown_from_a_smaller_base_predicts_what_that_base_did_until_it_trains()
+    {
+        var basePath = SavedTinyBase();
+        using var small = BuiltInBase.Load(basePath);
+        using var run = new Pretrainer(Grown, new StandInWorld(8), Options with { StartFrom = basePath }, Path.Combine(_root, "grown"));
+
+        Assert.Equal(0, run.Step);
+        Assert.NotEmpty(run.Grafted);
+        Assert.All(run.Grafted, name => Assert.Contains(".attentions.", name));
+        using var before = Predict(small);
+        Assert.True(before.allclose(Predict(run.Model), rtol: 1e-5, atol: 1e-6));
+        Assert.True(before.allclose(Predict(run.Ema!), rtol: 1e-5, atol: 1e-6));
+
+        run.Run(2);
+        Assert.False(before.allclose(Predict(run.Model), rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Fact]
+    public void a_grown_run_resumes_from_its_own_checkpoint_not_from_the_base_it_started_from()
+    {
+        var basePath = SavedTinyBase();
+        var options = Options with { StartFrom = basePath };
+        List<Tensor> trained;
+        using (var first = new Pretrainer(Grown, new StandInWorld(8), options, Path.Combine(_root, "grown")))
+        {
+            first.Run(2);
+            trained = Weights(first.Model);
+        }
+
+        using var resumed = new Pretrainer(Grown, new StandInWorld(8), options, Path.Combine(_root, "grown"));
+        Assert.Equal(2, resumed.Step);
+        Assert.Empty(resumed.Grafted);
+        Assert.All(trained.Zip(Weights(resumed.Model)), pair => Assert.True(pair.First.eq(pair.Second).all().item<bool>()));
+    }
+
+    [Fact]
+    public void a_base_cannot_grow_into_a_model_that_lacks_or_reshapes_its_weights()
+    {
+        var basePath = SavedTinyBase();
+        var wider = TinyConfigs.Tiny with { Unet = TinyConfigs.Tiny.Unet with { BlockOutChannels = [8, 16] } };
+        var reshaped = Assert.Throws<InvalidDataException>(() =>
+            new Pretrainer(wider, new StandInWorld(8), Options with { StartFrom = basePath }, Path.Combine(_root, "wider")));
+        Assert.Contains("shape", reshaped.Message);
+
+        var smaller = TinyConfigs.Tiny with { Unet = TinyConfigs.Tiny.Unet with { DownBlockTypes = [UNetConfig.DownBlock, UNetConfig.DownBlock] } };
+        var lacking = Assert.Throws<InvalidDataException>(() =>
+            new Pretrainer(smaller, new StandInWorld(8), Options with { StartFrom = basePath }, Path.Combine(_root, "smaller")));
+        Assert.Contains("down_blocks.1.attentions.0", lacking.Message);
+
+        var missing = Assert.Throws<UserErrorException>(() =>
+            new Pretrainer(Grown, new StandInWorld(8), Options with { StartFrom = Path.Combine(_root, "none.safetensors") }, Path.Combine(_root, "missing")));
+        Assert.Contains("does not exist", missing.Message);
+    }
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 }
