@@ -13,7 +13,8 @@ namespace LoraNotebooks.Cli.Commands;
 /// <summary>
 /// <c>lora eval [--adapter FILE [--trigger WORD] [--world FAMILY/MEMBER]] [--samples 8] [--seed 1] [--json]</c>:
 /// judged scores on the built-in world. Without an adapter: the base's <c>prompt_following</c> over held-in
-/// prompts; with one: also <c>fidelity</c> and <c>leakage</c>, for the member and trigger the adapter's
+/// prompts and <c>followed_shape</c> … <c>followed_background</c> (the share of samples showing each
+/// prompted attribute as asked); with one: also <c>fidelity</c> and <c>leakage</c>, for the member and trigger the adapter's
 /// metadata names (or the options give).
 /// </summary>
 public static class EvalCommand
@@ -51,10 +52,10 @@ public static class EvalCommand
             var error = parse.InvocationConfiguration.Error;
             var evaluation = WorldEvaluation.Default();
             using var model = PlanRunner.LoadBase(new BasePlan(parse.GetValue(baseModel) is { } b ? Path.GetFullPath(b) : null), e => error.WriteLine($"warning: {((WarningEvent)e).Message}"));
-            var scores = new Dictionary<string, double>
-            {
-                ["prompt_following"] = evaluation.PromptFollowing(model, parse.GetValue(samples), parse.GetValue(seed)),
-            };
+            var (following, agreement) = evaluation.Following(model, parse.GetValue(samples), parse.GetValue(seed));
+            var scores = new Dictionary<string, double> { ["prompt_following"] = following };
+            foreach (var (attribute, share) in agreement)
+                scores[$"followed_{attribute}"] = share;
             if (parse.GetValue(adapter) is { } adapterPath)
             {
                 using var lora = new LoraModel([.. model.Parts]);

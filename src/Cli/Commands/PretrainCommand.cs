@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using LoraNotebooks.Engine;
 using LoraNotebooks.Engine.Judging;
 using LoraNotebooks.Engine.Models;
 using LoraNotebooks.Engine.World;
@@ -9,7 +10,8 @@ namespace LoraNotebooks.Cli.Commands;
 /// <summary>
 /// <c>lora pretrain --checkpoints DIR --steps N [--export FILE]</c>: pretrains the built-in base on
 /// the held-in world from its seed, resuming from the newest checkpoint in DIR, and exports the
-/// (EMA) weights as a base-model safetensors file.
+/// (EMA) weights as a base-model safetensors file. <c>--config</c> gives another architecture and
+/// <c>--from</c> a base to grow it from (docs/pretraining.md, "Growing the base").
 /// </summary>
 public static class PretrainCommand
 {
@@ -23,11 +25,13 @@ public static class PretrainCommand
         var evalEvery = new Option<int>("--eval-every") { Description = "Judge prompt-following every N steps (0: never); with --export, the best weights so far are exported.", DefaultValueFactory = _ => 0 };
         var from = new Option<string?>("--from") { Description = "Start a fresh run from this base model's weights (e.g. the previous assets/base.safetensors); transformers the current architecture adds start as identities." }.AsPath();
         var learningRate = new Option<double?>("--lr") { Description = "AdamW's learning rate after warm-up (default 1e-3)." };
-        var command = new Command("pretrain", "Pretrain the built-in base model on the procedural world (resumable).") { checkpoints, steps, export, seed, evalEvery, from, learningRate };
+        var minSnr = new Option<double>("--min-snr-gamma") { Description = "Min-SNR loss weighting (default 5); 0 trains on the plain v-prediction loss, which keeps weight on the noisiest timesteps, where a picture's overall colour is decided.", DefaultValueFactory = _ => 5 };
+        var config = new Option<string?>("--config") { Description = "The model's architecture as JSON (the lora.config entry of a base file: text_encoder, unet, diffusion); default: the built-in base's." }.AsPath();
+        var command = new Command("pretrain", "Pretrain the built-in base model on the procedural world (resumable).") { checkpoints, steps, export, seed, evalEvery, from, learningRate, minSnr, config };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (writer, cancel) =>
         {
             var inv = CultureInfo.InvariantCulture;
-            using var trainer = new Pretrainer(new TinyDiffusionConfig(), new HeldInWorldSource(), Options(parse.GetValue(seed), parse.GetValue(from), parse.GetValue(learningRate)),
+            using var trainer = new Pretrainer(ReadConfig(parse.GetValue(config)), new HeldInWorldSource(), Options(parse.GetValue(seed), parse.GetValue(from), parse.GetValue(learningRate), parse.GetValue(minSnr)),
                 parse.GetValue(checkpoints)!);
             if (trainer.Grafted.Count > 0)
                 writer.WriteLine($"started from {parse.GetValue(from)}; {trainer.Grafted.Count} new tensors, its added transformers start as identities");
@@ -46,6 +50,7 @@ public static class PretrainCommand
                     var model = trainer.Ema ?? trainer.Model;
                     var result = PromptFollowing.Evaluate(model, judge, count: 64);
                     writer.WriteLine(string.Create(inv, $"eval step {p.Step}  prompt_following {result.Score:0.000} over {result.Samples} samples (best {Math.Max(best, result.Score):0.000})"));
+                    writer.WriteLine("  followed: " + string.Join(", ", result.Agreement.Select(a => string.Create(inv, $"{a.Key} {a.Value:0.00}"))));
                     if (result.Score > best && parse.GetValue(export) is { } bestPath)
                     {
                         Export(model, bestPath, p.Step, parse.GetValue(seed), result.Score);
@@ -69,9 +74,29 @@ public static class PretrainCommand
         return command;
     }
 
-    private static PretrainerOptions Options(long seed, string? from, double? learningRate)
+    private static TinyDiffusionConfig ReadConfig(string? path)
     {
-        var options = new PretrainerOptions { Seed = seed, StartFrom = from };
+        if (path is null)
+            return new TinyDiffusionConfig();
+        if (!File.Exists(path))
+            throw new UserErrorException($"the model config {path} does not exist");
+        try
+        {
+            var config = TinyDiffusionConfig.FromJson(File.ReadAllText(path));
+            config.Validate();
+            return config;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or ArgumentException)
+        {
+            throw new UserErrorException($"{path} is not a usable model config: {e.Message}");
+        }
+    }
+
+    private static PretrainerOptions Options(long seed, string? from, double? learningRate, double minSnrGamma)
+    {
+        if (minSnrGamma < 0)
+            throw new UserErrorException($"--min-snr-gamma must be 0 (off) or positive, not {minSnrGamma}");
+        var options = new PretrainerOptions { Seed = seed, StartFrom = from, Loss = new DiffusionLossOptions(minSnrGamma > 0 ? minSnrGamma : null) };
         return learningRate is { } lr ? options with { LearningRate = lr } : options;
     }
 

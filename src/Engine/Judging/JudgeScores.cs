@@ -18,6 +18,18 @@ public static class JudgeScores
     public static double PromptFollowing(IReadOnlyList<WorldLabels> prompted, IReadOnlyList<WorldLabels> judged) =>
         Share(prompted, judged, (p, j) => j.Shape == p.Shape && j.Colour == p.Colour);
 
+    /// <summary>The attributes every held-in prompt names, in caption order.</summary>
+    public static IReadOnlyList<string> PromptedAttributes { get; } = ["shape", "colour", "size", "position", "background"];
+
+    /// <summary>
+    /// For each of <see cref="PromptedAttributes"/>, the share of samples judged with that attribute
+    /// as prompted: which words of a caption a base model follows. <c>prompt_following</c> needs
+    /// shape and colour together; a base can score well there and still ignore, say, the background.
+    /// </summary>
+    /// <exception cref="ArgumentException">The lists are empty or of different lengths.</exception>
+    public static IReadOnlyDictionary<string, double> Agreement(IReadOnlyList<WorldLabels> prompted, IReadOnlyList<WorldLabels> judged) =>
+        PromptedAttributes.ToDictionary(a => a, a => Share(prompted, judged, (p, j) => j.Get(a) == p.Get(a)));
+
     /// <summary>
     /// <c>fidelity</c>: the share of trigger-prompt samples judged as the taught thing, member
     /// <paramref name="member"/> of <paramref name="family"/>: for a concept the judged shape is

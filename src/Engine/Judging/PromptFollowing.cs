@@ -9,7 +9,8 @@ public static class PromptFollowing
     /// <summary>The result of one evaluation.</summary>
     /// <param name="Score">Share of samples whose shape and colour are both judged as prompted.</param>
     /// <param name="Samples">How many samples were judged.</param>
-    public sealed record Result(double Score, int Samples);
+    /// <param name="Agreement">Per prompted attribute, the share judged as prompted (<see cref="JudgeScores.Agreement"/>).</param>
+    public sealed record Result(double Score, int Samples, IReadOnlyDictionary<string, double> Agreement);
 
     /// <summary>
     /// Samples <paramref name="count"/> held-in prompts (every shape × colour pair in turn) at seeds
@@ -25,6 +26,7 @@ public static class PromptFollowing
             using var images = model.Sample(batch.Select(p => p.Prompt).ToList(), batch.Select((_, i) => (long)(seed + start + i)).ToList(), steps, guidance);
             judged.AddRange(judge.Judge(images).Select(j => j.Labels));
         }
-        return new Result(JudgeScores.PromptFollowing(prompts.Select(p => p.Expected).ToList(), judged), count);
+        var expected = prompts.Select(p => p.Expected).ToList();
+        return new Result(JudgeScores.PromptFollowing(expected, judged), count, JudgeScores.Agreement(expected, judged));
     }
 }

@@ -47,10 +47,18 @@ public sealed class WorldEvaluation(WorldJudge judge) : IAdapterEvaluator
     }
 
     /// <summary>Share of held-in prompts whose samples show the prompted shape and colour, with the model as it is.</summary>
-    public double PromptFollowing(IDiffusionBase model, int samples, int seed)
+    public double PromptFollowing(IDiffusionBase model, int samples, int seed) => Following(model, samples, seed).Score;
+
+    /// <summary>
+    /// <see cref="PromptFollowing(IDiffusionBase, int, int)"/> and, from the same samples, the share
+    /// that follows each prompted attribute (<see cref="JudgeScores.Agreement"/>).
+    /// </summary>
+    public (double Score, IReadOnlyDictionary<string, double> Agreement) Following(IDiffusionBase model, int samples, int seed)
     {
         var prompts = WorldPrompts.HeldIn(samples, seed);
-        return JudgeScores.PromptFollowing([.. prompts.Select(p => p.Expected)], Judge(model, prompts, seed));
+        var expected = prompts.Select(p => p.Expected).ToList();
+        var judged = Judge(model, prompts, seed);
+        return (JudgeScores.PromptFollowing(expected, judged), JudgeScores.Agreement(expected, judged));
     }
 
     /// <summary>Fidelity to <paramref name="member"/> of <paramref name="family"/> called by <paramref name="trigger"/>, and leakage into other prompts.</summary>

@@ -22,6 +22,22 @@ public class JudgeScoresTests
         Assert.Equal(0.5, JudgeScores.PromptFollowing(prompted, judged));
     }
 
+    [Fact]
+    public void agreement_says_which_prompted_words_the_samples_follow()
+    {
+        WorldLabels[] prompted = [RedCircle, RedCircle, RedCircle, RedCircle];
+        WorldLabels[] judged =
+        [
+            RedCircle with { Background = "gray" },
+            RedCircle with { Background = "white", Position = "right" },
+            RedCircle with { Colour = "green", Style = "outline" }, // no prompt names a style
+            RedCircle,
+        ];
+        var agreement = JudgeScores.Agreement(prompted, judged);
+        Assert.Equal(["shape", "colour", "size", "position", "background"], agreement.Keys);
+        Assert.Equal([1.0, 0.75, 1.0, 0.75, 0.5], agreement.Values);
+    }
+
     [Theory]
     [InlineData("concept", "star")]
     [InlineData("character", "ada")]

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using LoraNotebooks.Engine.Native;
+
+namespace LoraNotebooks.Cli.Tests;
+
+public sealed class EvalAndPretrainCommandTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("lora-eval-tests").FullName;
+
+    static EvalAndPretrainCommandTests() => TorchNativeLoader.EnsureLoadable();
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public async Task eval_reports_which_prompted_words_the_base_follows_beside_prompt_following()
+    {
+        var result = await CliRun.RunAsync("eval", "--samples", "2", "--json");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var scores = JsonSerializer.Deserialize<Dictionary<string, double>>(result.Output)!;
+        Assert.Equal(["prompt_following", "followed_shape", "followed_colour", "followed_size", "followed_position", "followed_background"], scores.Keys);
+        Assert.All(scores.Values, share => Assert.InRange(share, 0, 1));
+        // Both samples following shape and colour is what prompt_following counts.
+        Assert.True(scores["prompt_following"] <= Math.Min(scores["followed_shape"], scores["followed_colour"]));
+    }
+
+    [Fact]
+    public async Task pretrain_names_a_missing_or_unusable_config_and_a_negative_min_snr_gamma_before_training()
+    {
+        var checkpoints = Path.Combine(_folder, "checkpoints");
+        var missing = await CliRun.RunAsync("pretrain", "--checkpoints", checkpoints, "--steps", "0", "--config", Path.Combine(_folder, "none.json"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("none.json does not exist", missing.Error);
+
+        var broken = Path.Combine(_folder, "broken.json");
+        File.WriteAllText(broken, """{ "unet": { "block_out_channels": [32, 60] } }""");
+        var unusable = await CliRun.RunAsync("pretrain", "--checkpoints", checkpoints, "--steps", "0", "--config", broken);
+        Assert.Equal(1, unusable.ExitCode);
+        Assert.Contains("broken.json is not a usable model config", unusable.Error);
+
+        var gamma = await CliRun.RunAsync("pretrain", "--checkpoints", checkpoints, "--steps", "0", "--min-snr-gamma", "-1");
+        Assert.Equal(1, gamma.ExitCode);
+        Assert.Contains("--min-snr-gamma", gamma.Error);
+        Assert.False(Directory.Exists(Path.Combine(checkpoints, "step-000000")));
+    }
+
+    [Fact]
+    public async Task pretrain_grows_a_base_into_the_architecture_its_config_gives()
+    {
+        // The tiniest world-sized model: 32 px, one level with attention, then grown to attention at both.
+        var small = Path.Combine(_folder, "small.json");
+        File.WriteAllText(small, Config(down: "\"DownBlock2D\", \"CrossAttnDownBlock2D\"", up: "\"CrossAttnUpBlock2D\", \"UpBlock2D\""));
+        var grown = Path.Combine(_folder, "grown.json");
+        File.WriteAllText(grown, Config(down: "\"CrossAttnDownBlock2D\", \"CrossAttnDownBlock2D\"", up: "\"CrossAttnUpBlock2D\", \"CrossAttnUpBlock2D\""));
+        var smallBase = Path.Combine(_folder, "small.safetensors");
+
+        var first = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "a"), "--steps", "1", "--config", small, "--export", smallBase);
+        Assert.True(first.ExitCode == 0, first.Error);
+        var second = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "b"), "--steps", "1", "--config", grown,
+            "--from", smallBase, "--min-snr-gamma", "0", "--lr", "1e-4", "--export", Path.Combine(_folder, "grown.safetensors"));
+        Assert.True(second.ExitCode == 0, second.Error);
+        Assert.Contains("its added transformers start as identities", second.Output);
+        Assert.True(File.Exists(Path.Combine(_folder, "grown.safetensors")));
+    }
+
+    private static string Config(string down, string up) => $$"""
+        {
+          "text_encoder": { "max_position_embeddings": 16, "hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2 },
+          "unet": { "sample_size": 32, "block_out_channels": [4, 8], "down_block_types": [{{down}}], "up_block_types": [{{up}}],
+                    "cross_attention_dim": 8, "attention_head_dim": 4, "norm_num_groups": 2 }
+        }
+        """;
+}
