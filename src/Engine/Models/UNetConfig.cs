@@ -3,9 +3,12 @@ namespace LoraNotebooks.Engine.Models;
 /// <summary>The shape of a <see cref="UNet2DConditionModel"/>, named after diffusers' UNet2DConditionModel config.</summary>
 /// <remarks>
 /// The defaults are the built-in base model: 32×32 → 16×16 → 8×8 with (32, 64, 64) channels and
-/// attention only at 8×8 (the deepest down block, the middle, the first up block); 1.41 M parameters.
-/// Measured at batch 32 on one core: 0.68 s of CPU a training step, against 1.03 s with attention
-/// at 16×16 as well, for little gain on 32×32 scenes.
+/// attention at 16×16 and 8×8 (the two deeper down blocks, the middle, the two deeper up blocks);
+/// 1.69 M parameters. The first base had attention at 8×8 only (0.68 s of CPU a pretraining step at
+/// batch 32 on one core, against about 0.9 s now): it followed shape and colour, but a LoRA could
+/// not draw a few-pixel detail (a hat) from the prompt, and it put shapes at the prompted position
+/// only half the time. It was grown by the 16×16 transformers (<c>lora pretrain --from</c>, see
+/// docs/pretraining.md).
 /// </remarks>
 public sealed record UNetConfig
 {
@@ -34,10 +37,10 @@ public sealed record UNetConfig
     public IReadOnlyList<int> BlockOutChannels { get; init; } = [32, 64, 64];
 
     /// <summary>The kind of each down block, one per entry of <see cref="BlockOutChannels"/>.</summary>
-    public IReadOnlyList<string> DownBlockTypes { get; init; } = [DownBlock, DownBlock, CrossAttnDownBlock];
+    public IReadOnlyList<string> DownBlockTypes { get; init; } = [DownBlock, CrossAttnDownBlock, CrossAttnDownBlock];
 
     /// <summary>The kind of each up block, deepest first.</summary>
-    public IReadOnlyList<string> UpBlockTypes { get; init; } = [CrossAttnUpBlock, UpBlock, UpBlock];
+    public IReadOnlyList<string> UpBlockTypes { get; init; } = [CrossAttnUpBlock, CrossAttnUpBlock, UpBlock];
 
     /// <summary>ResNets per down block (up blocks have one more).</summary>
     public int LayersPerBlock { get; init; } = 1;
