@@ -50,6 +50,9 @@ public abstract class DenoisingModel : nn.Module, IDiffusionBase
     /// <inheritdoc/>
     public abstract void SaveWeights(string path, IReadOnlyDictionary<string, string>? metadata = null);
 
+    /// <inheritdoc/>
+    public abstract string TextRead(string caption);
+
     /// <summary>Text hidden states [B, L, hidden_size] for <paramref name="captions"/>.</summary>
     public abstract Tensor EncodeText(IReadOnlyList<string> captions);
 

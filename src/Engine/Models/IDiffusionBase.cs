@@ -27,6 +27,14 @@ public interface IDiffusionBase : IDisposable
     /// <summary>The classifier-free guidance scripts get when they name none: what this base samples best with.</summary>
     double DefaultGuidance { get; }
 
+    /// <summary>
+    /// The part of <paramref name="caption"/> the text encoder reads, as its tokenizer normalises it
+    /// (lower case, trimmed): all of it, or its beginning when the caption is longer than the
+    /// encoder's window (46 bytes for the built-in base, 75 tokens for CLIP). Words past the end
+    /// reach neither training nor sampling.
+    /// </summary>
+    string TextRead(string caption);
+
     /// <summary>Where the weights live.</summary>
     Device Device { get; }
 

@@ -54,6 +54,9 @@ public sealed class TinyDiffusionModel : DenoisingModel
     public override void SaveWeights(string path, IReadOnlyDictionary<string, string>? metadata = null) => BuiltInBase.Save(this, path, metadata);
 
     /// <inheritdoc/>
+    public override string TextRead(string caption) => ByteTokenizer.Decode(Tokenizer.Encode(caption));
+
+    /// <inheritdoc/>
     public override Tensor EncodeText(IReadOnlyList<string> captions)
     {
         using var scope = NewDisposeScope();

@@ -74,6 +74,8 @@ public sealed class LoraTrainer
         var data = TrainingData.Load(_plan, _model.Resolution);
         if (data.Skipped.Count > 0)
             emit(new WarningEvent($"skipped {data.Skipped.Count} unreadable image(s): {string.Join("; ", data.Skipped.Select(TrainingData.Describe))}"));
+        foreach (var warning in TriggerReach.Warnings(data, _model))
+            emit(new WarningEvent(warning));
         var order = new BatchOrder(data.Datasets, train.Batch, train.Seed);
         if (order.Buckets.Count > 1)
             emit(new WarningEvent($"images of several shapes train in {order.Buckets.Count} aspect buckets: {string.Join(", ", order.Buckets.Select(b => $"{b.Bucket} ({b.Images})"))}"));

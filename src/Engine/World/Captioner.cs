@@ -15,7 +15,7 @@ public static class Captioner
     /// concept star, word "sks": "a small red sks on the left, blue background";
     /// character ada: "ada, a large figure in the center, gray background";
     /// accessory hat: "a small green figure wearing a hat on the right, white background";
-    /// style pixel: "a large blue square on the left, black background, pixel style".
+    /// style pixel: "pixel style, a large blue square on the left, black background".
     /// </example>
     public static string Caption(WorldLabels labels, string? word)
     {
@@ -36,12 +36,14 @@ public static class Captioner
             return word is null ? figure : $"{word}, {figure}";
         }
 
+        // A character's name and a style lead, so they stay inside a small text encoder's window.
+        var style = labels.Style is not null && word is not null ? $"{word} style, " : "";
+
         var noun = HeldInWorld.Shapes.Contains(labels.Shape) ? labels.Shape : word ?? "shape";
         var carrying = labels.Accessory is { } accessory && word is not null
             ? $" {AccessoryFamily.Verb(accessory)} {Article(word)} {word}"
             : "";
-        var style = labels.Style is not null && word is not null ? $", {word} style" : "";
-        return $"a {labels.Size} {labels.Colour} {noun}{carrying} {where}, {background}{style}";
+        return $"{style}a {labels.Size} {labels.Colour} {noun}{carrying} {where}, {background}";
     }
 
     private static string Article(string word) => "aeiou".Contains(char.ToLowerInvariant(word[0])) ? "an" : "a";

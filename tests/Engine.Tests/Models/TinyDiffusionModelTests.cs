@@ -28,6 +28,14 @@ public class TinyDiffusionModelTests
         Path.Combine(Path.GetDirectoryName(here)!, "TinyDiffusionModel.approved.txt");
 
     [Fact]
+    public void the_text_encoder_reads_a_caption_lower_cased_up_to_its_window()
+    {
+        using var model = Tiny();
+        Assert.Equal("zq, a red star", model.TextRead("  ZQ, a red star "));
+        Assert.Equal("a small red sq", model.TextRead("a small red square on the left, zq"));
+    }
+
+    [Fact]
     public void the_default_model_built_on_the_meta_device_has_the_approved_keys()
     {
         string listing;

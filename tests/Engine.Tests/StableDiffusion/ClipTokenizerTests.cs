@@ -30,6 +30,15 @@ public class ClipTokenizerTests
     }
 
     [Fact]
+    public void the_text_read_is_what_encode_keeps_cleaned_and_cut()
+    {
+        var tokenizer = TinyStableDiffusion.Tokenizer();
+        Assert.Equal("a cat & dog", tokenizer.TextRead(" A  cat &amp; dog "));
+        Assert.Equal("cow !", tokenizer.TextRead("cow!"));
+        Assert.Equal(string.Join(" ", Enumerable.Repeat("cat", 14)), tokenizer.TextRead(string.Join(" ", Enumerable.Repeat("cat", 40))));
+    }
+
+    [Fact]
     public void long_texts_are_cut_to_leave_room_for_eos()
     {
         var tokenizer = TinyStableDiffusion.Tokenizer();

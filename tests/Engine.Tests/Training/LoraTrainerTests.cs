@@ -186,6 +186,19 @@ public sealed class LoraTrainerTests : IDisposable
     }
 
     [Fact]
+    public void a_trigger_past_the_end_of_what_the_text_encoder_reads_is_a_warning_naming_the_dataset()
+    {
+        // The tiny model's encoder reads 14 bytes; a caption already holding the trigger keeps it where it is.
+        foreach (var i in new[] { 0, 1 })
+            File.WriteAllText(Path.Combine(_setup.Data, $"img-{i}.txt"), "a small red square on the left, zq");
+        var (_, events) = _setup.Train(Plan("steps 1"));
+        var warning = Assert.Single(events.OfType<WarningEvent>());
+        Assert.Contains("dataset 'squares'", warning.Message);
+        Assert.Contains("trigger 'zq' is past it in 2 of 4 captions", warning.Message);
+        Assert.Contains("\"a small red sq\"", warning.Message);
+    }
+
+    [Fact]
     public void a_dataset_without_a_usable_image_is_an_error_before_training()
     {
         var plan = Plan("steps 1");
@@ -232,6 +245,7 @@ public sealed class LoraTrainerTests : IDisposable
         public IReadOnlyList<ModelPart> Parts => inner.Parts;
         public int Resolution => inner.Resolution;
         public double DefaultGuidance => inner.DefaultGuidance;
+        public string TextRead(string caption) => inner.TextRead(caption);
         public void MoveTo(Device device) => inner.MoveTo(device);
         public (string KohyaVersion, string ModelSpec) Architecture => inner.Architecture;
         public int TrainTimesteps => inner.TrainTimesteps;

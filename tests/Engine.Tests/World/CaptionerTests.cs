@@ -32,9 +32,9 @@ public class CaptionerTests
         Assert.Equal(expected, Captioner.Caption(new WorldLabels("figure", "green", "small", "right", "white", Accessory: accessory), word));
 
     [Theory]
-    [InlineData("pixel", "a small red circle on the left, blue background, pixel style")]
+    [InlineData("pixel", "pixel style, a small red circle on the left, blue background")]
     [InlineData(null, "a small red circle on the left, blue background")]
-    public void a_style_comes_last(string? word, string expected) =>
+    public void a_style_leads_with_its_trigger(string? word, string expected) =>
         Assert.Equal(expected, Captioner.Caption(Plain with { Style = "pixel" }, word));
 
     [Fact]
@@ -46,12 +46,12 @@ public class CaptionerTests
         {
             var labels = sample.Labels;
             var caption = sample.Caption;
-            Assert.StartsWith(labels.Character is null ? $"a {labels.Size} " : $"{labels.Character}, a {labels.Size} ", caption);
+            var lead = labels.Character is not null ? $"{labels.Character}, " : labels.Style is not null ? $"{labels.Style} style, " : "";
+            Assert.StartsWith($"{lead}a {labels.Size} ", caption);
             if (labels.Colour is not null) Assert.Contains($"a {labels.Size} {labels.Colour} ", caption);
             Assert.Contains(labels.Character is null ? labels.Shape : "figure", caption);
             Assert.Contains(labels.Position, caption);
             Assert.Contains($", {labels.Background} background", caption);
-            if (labels.Style is not null) Assert.EndsWith($", {labels.Style} style", caption);
             if (labels.Accessory is not null) Assert.Contains($" {labels.Accessory} ", caption);
         }
     }

@@ -32,6 +32,7 @@ public sealed class ClipTokenizer
     private static readonly Regex Whitespace = new(@"\s+");
 
     private static readonly string[] ByteChars = BytesToUnicode();
+    private static readonly Dictionary<char, byte> CharBytes = Enumerable.Range(0, 256).ToDictionary(b => ByteChars[b][0], b => (byte)b);
 
     private readonly Dictionary<string, int> _vocab;
     private readonly Dictionary<(string, string), int> _mergeRanks;
@@ -105,6 +106,23 @@ public sealed class ClipTokenizer
             tokens.AddRange(Bpe(mapped));
         }
         return tokens;
+    }
+
+    /// <summary>
+    /// The text of the tokens <see cref="Encode(string)"/> keeps: <paramref name="text"/> cleaned as
+    /// <see cref="Tokenize"/> cleans it, cut after the last token that fits, words separated by one space.
+    /// </summary>
+    public string TextRead(string text)
+    {
+        var bytes = new List<byte>();
+        foreach (var token in Tokenize(text).Take(MaxLength - 2))
+        {
+            var endsWord = token.EndsWith(EndOfWord, StringComparison.Ordinal);
+            bytes.AddRange((endsWord ? token[..^EndOfWord.Length] : token).Select(c => CharBytes[c]));
+            if (endsWord)
+                bytes.Add((byte)' ');
+        }
+        return Encoding.UTF8.GetString([.. bytes]).TrimEnd();
     }
 
     /// <summary>The ids of <paramref name="text"/>: BOS, tokens (cut to fit), EOS, EOS padding.</summary>

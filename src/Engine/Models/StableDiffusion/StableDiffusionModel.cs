@@ -84,6 +84,9 @@ public sealed class StableDiffusionModel : DenoisingModel
     public override void SaveWeights(string path, IReadOnlyDictionary<string, string>? metadata = null) =>
         StableDiffusionCheckpoint.SaveSingleFile(this, path, metadata);
 
+    /// <inheritdoc/>
+    public override string TextRead(string caption) => Tokenizer.TextRead(caption);
+
     /// <summary>Text hidden states [B, 77, 768] (SD 1.5) for <paramref name="captions"/>.</summary>
     public override Tensor EncodeText(IReadOnlyList<string> captions)
     {
