@@ -40,6 +40,10 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
         var gamma = await CliRun.RunAsync("pretrain", "--checkpoints", checkpoints, "--steps", "0", "--min-snr-gamma", "-1");
         Assert.Equal(1, gamma.ExitCode);
         Assert.Contains("--min-snr-gamma", gamma.Error);
+
+        var noise = await CliRun.RunAsync("pretrain", "--checkpoints", checkpoints, "--steps", "0", "--caption-noise", "1.5");
+        Assert.Equal(1, noise.ExitCode);
+        Assert.Contains("--caption-noise must be between 0 and 1", noise.Error);
         Assert.False(Directory.Exists(Path.Combine(checkpoints, "step-000000")));
     }
 
@@ -56,7 +60,7 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
         var first = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "a"), "--steps", "1", "--config", small, "--export", smallBase);
         Assert.True(first.ExitCode == 0, first.Error);
         var second = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "b"), "--steps", "1", "--config", grown,
-            "--from", smallBase, "--min-snr-gamma", "0", "--lr", "1e-4", "--export", Path.Combine(_folder, "grown.safetensors"));
+            "--from", smallBase, "--min-snr-gamma", "0", "--lr", "1e-4", "--caption-noise", "0.5", "--export", Path.Combine(_folder, "grown.safetensors"));
         Assert.True(second.ExitCode == 0, second.Error);
         Assert.Contains("its added transformers start as identities", second.Output);
         Assert.True(File.Exists(Path.Combine(_folder, "grown.safetensors")));

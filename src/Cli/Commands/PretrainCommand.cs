@@ -27,11 +27,12 @@ public static class PretrainCommand
         var learningRate = new Option<double?>("--lr") { Description = "AdamW's learning rate after warm-up (default 1e-3)." };
         var minSnr = new Option<double>("--min-snr-gamma") { Description = "Min-SNR loss weighting (default 5); 0 trains on the plain v-prediction loss, which keeps weight on the noisiest timesteps, where a picture's overall colour is decided.", DefaultValueFactory = _ => 5 };
         var config = new Option<string?>("--config") { Description = "The model's architecture as JSON (the lora.config entry of a base file: text_encoder, unet, diffusion); default: the built-in base's." }.AsPath();
-        var command = new Command("pretrain", "Pretrain the built-in base model on the procedural world (resumable).") { checkpoints, steps, export, seed, evalEvery, from, learningRate, minSnr, config };
+        var captionNoise = new Option<double>("--caption-noise") { Description = "Share of captions (0 to 1) that get one to three made-up words inserted, so the base reads words wherever they stand and a trigger put into a prompt does not derail it (default 0).", DefaultValueFactory = _ => 0 };
+        var command = new Command("pretrain", "Pretrain the built-in base model on the procedural world (resumable).") { checkpoints, steps, export, seed, evalEvery, from, learningRate, minSnr, config, captionNoise };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (writer, cancel) =>
         {
             var inv = CultureInfo.InvariantCulture;
-            using var trainer = new Pretrainer(ReadConfig(parse.GetValue(config)), new HeldInWorldSource(), Options(parse.GetValue(seed), parse.GetValue(from), parse.GetValue(learningRate), parse.GetValue(minSnr)),
+            using var trainer = new Pretrainer(ReadConfig(parse.GetValue(config)), new HeldInWorldSource(), Options(parse.GetValue(seed), parse.GetValue(from), parse.GetValue(learningRate), parse.GetValue(minSnr), parse.GetValue(captionNoise)),
                 parse.GetValue(checkpoints)!);
             if (trainer.Grafted.Count > 0)
                 writer.WriteLine($"started from {parse.GetValue(from)}; {trainer.Grafted.Count} new tensors, its added transformers start as identities");
@@ -92,11 +93,13 @@ public static class PretrainCommand
         }
     }
 
-    private static PretrainerOptions Options(long seed, string? from, double? learningRate, double minSnrGamma)
+    private static PretrainerOptions Options(long seed, string? from, double? learningRate, double minSnrGamma, double captionNoise)
     {
         if (minSnrGamma < 0)
             throw new UserErrorException($"--min-snr-gamma must be 0 (off) or positive, not {minSnrGamma}");
-        var options = new PretrainerOptions { Seed = seed, StartFrom = from, Loss = new DiffusionLossOptions(minSnrGamma > 0 ? minSnrGamma : null) };
+        if (!(captionNoise >= 0 && captionNoise <= 1))
+            throw new UserErrorException($"--caption-noise must be between 0 and 1, not {captionNoise}");
+        var options = new PretrainerOptions { Seed = seed, StartFrom = from, CaptionNoise = captionNoise, Loss = new DiffusionLossOptions(minSnrGamma > 0 ? minSnrGamma : null) };
         return learningRate is { } lr ? options with { LearningRate = lr } : options;
     }
 

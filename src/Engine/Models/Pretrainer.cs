@@ -97,7 +97,8 @@ public sealed class Pretrainer : IDisposable
         Model.train();
         var examples = Enumerable.Range(0, Options.BatchSize).Select(i => _source.Get(Step * Options.BatchSize + i)).ToArray();
         var dropped = (rand(Options.BatchSize, generator: _generator) < Options.CaptionDropout).data<bool>().ToArray();
-        var captions = examples.Select((e, i) => dropped[i] ? "" : e.Caption).ToArray();
+        var noise = new Random(unchecked((int)(Options.Seed * 1_000_003 + Step))); // per step, so a resumed run inserts the same words
+        var captions = examples.Select((e, i) => dropped[i] ? "" : noise.NextDouble() < Options.CaptionNoise ? CaptionNoise.Insert(e.Caption, noise) : e.Caption).ToArray();
         var images = ImageTensors.FromRgb(examples.Select(e => e.Rgb).ToArray(), _source.ImageSize);
 
         var learningRate = Options.LearningRate * Math.Min(1.0, (Step + 1.0) / Math.Max(1, Options.WarmupSteps));

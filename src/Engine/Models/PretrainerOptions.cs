@@ -24,6 +24,9 @@ public sealed record PretrainerOptions
     /// <summary>Decay of the exponential moving average of the weights; null keeps no EMA.</summary>
     public double? EmaDecay { get; init; } = 0.999;
 
+    /// <summary>Share of captions (0 to 1) that get made-up words inserted (<see cref="CaptionNoise"/>); 0 (off) by default.</summary>
+    public double CaptionNoise { get; init; }
+
     /// <summary>A checkpoint is written every this many steps (and when a run stops).</summary>
     public int CheckpointEvery { get; init; } = 250;
 
@@ -54,6 +57,8 @@ public sealed record PretrainerOptions
             throw new UserErrorException("warm-up steps must be ≥ 0, checkpoint interval and kept checkpoints ≥ 1");
         if (!(CaptionDropout >= 0 && CaptionDropout < 1))
             throw new UserErrorException($"caption dropout must be in [0, 1), not {CaptionDropout}");
+        if (!(CaptionNoise >= 0 && CaptionNoise <= 1))
+            throw new UserErrorException($"caption noise must be in [0, 1], not {CaptionNoise}");
         if (EmaDecay is { } decay && !(decay > 0 && decay < 1))
             throw new UserErrorException($"EMA decay must be in (0, 1), not {decay}");
     }

@@ -10,7 +10,7 @@ public sealed class PretrainerTests : IDisposable
 
     static PretrainerTests() => TorchNativeLoader.EnsureLoadable();
 
-    private static readonly PretrainerOptions Options = new() { BatchSize = 4, WarmupSteps = 2, CheckpointEvery = 2, EmaDecay = 0.9, Seed = 3 };
+    private static readonly PretrainerOptions Options = new() { BatchSize = 4, WarmupSteps = 2, CheckpointEvery = 2, EmaDecay = 0.9, Seed = 3, CaptionNoise = 0.5 };
 
     private Pretrainer Start(string name) => new(TinyConfigs.Tiny, new StandInWorld(8), Options, Path.Combine(_root, name));
 
