@@ -20,7 +20,7 @@ public static class SampleCommand
         var strengths = new Option<double[]>("--strengths") { Description = "Adapter strengths (columns); 0 is the base model.", DefaultValueFactory = _ => [1], AllowMultipleArgumentsPerToken = true };
         var seed = new Option<int>("--seed") { Description = "Noise seed.", DefaultValueFactory = _ => 1 };
         var steps = new Option<int>("--steps") { Description = "Denoising steps.", DefaultValueFactory = _ => 20 };
-        var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance scale.", DefaultValueFactory = _ => 7.5 };
+        var guidance = new Option<double?>("--guidance") { Description = "Classifier-free guidance scale (default: the base model's own, 3 for the built-in base and 7.5 for Stable Diffusion 1.5)." };
         var negative = new Option<string?>("--negative") { Description = "Negative prompt." };
         var sampler = new Option<Sampler>("--sampler") { Description = "Ddim or EulerAncestral.", DefaultValueFactory = _ => Sampler.Ddim };
         var baseModel = new Option<string?>("--base") { Description = "A base-model checkpoint (default: the built-in base)." }.AsPath();
