@@ -16,9 +16,10 @@ public static class CaptionNoise
     private static readonly string[] PhraseWords = ["wearing", "holding", "a", "style", "person", "in", "with"];
 
     /// <summary>
-    /// <paramref name="caption"/> with one to three words inserted at one word boundary (the start, between
-    /// two words, or the end); about one word in four is a trigger-phrase word, the rest 2 to 6 random
-    /// letters. Captions without words come back as they are.
+    /// <paramref name="caption"/> with one to three words inserted at one word boundary: the start in
+    /// about two cases of five (where triggers usually go), else any boundary, the end included. About
+    /// one word in four is a trigger-phrase word, the rest 2 to 6 random letters. Captions without
+    /// words come back as they are.
     /// </summary>
     public static string Insert(string caption, Random random)
     {
@@ -28,7 +29,7 @@ public static class CaptionNoise
         var inserted = Enumerable.Range(0, random.Next(1, 4)).Select(_ => random.Next(4) == 0
             ? PhraseWords[random.Next(PhraseWords.Length)]
             : new string([.. Enumerable.Range(0, random.Next(2, 7)).Select(_ => Letters[random.Next(Letters.Length)])])).ToList();
-        var at = random.Next(words.Count + 1);
+        var at = random.Next(3) == 0 ? 0 : random.Next(words.Count + 1); // triggers usually lead a caption
         if (at == 0)
             inserted[^1] += ",";
         words.InsertRange(at, inserted);
