@@ -24,6 +24,22 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task eval_with_a_lead_word_scores_the_same_prompts_with_the_word_in_front()
+    {
+        var plain = await CliRun.RunAsync("eval", "--samples", "8", "--json");
+        var led = await CliRun.RunAsync("eval", "--samples", "8", "--json", "--lead", "zj,");
+        Assert.True(led.ExitCode == 0, led.Error);
+        var (a, b) = (JsonSerializer.Deserialize<Dictionary<string, double>>(plain.Output)!, JsonSerializer.Deserialize<Dictionary<string, double>>(led.Output)!);
+        Assert.Equal(a.Keys, b.Keys);
+        // The shipped base reads the world's captions by byte position, so a leading word moves what it draws (docs/pretraining.md).
+        Assert.NotEqual(a, b);
+
+        var blank = await CliRun.RunAsync("eval", "--lead", " ");
+        Assert.Equal(1, blank.ExitCode);
+        Assert.Contains("--lead needs a word", blank.Error);
+    }
+
+    [Fact]
     public async Task pretrain_names_a_missing_or_unusable_config_and_a_negative_min_snr_gamma_before_training()
     {
         var checkpoints = Path.Combine(_folder, "checkpoints");

@@ -14,7 +14,7 @@ namespace LoraNotebooks.Cli.Commands;
 /// <c>lora eval [--adapter FILE [--trigger WORD] [--world FAMILY/MEMBER]] [--samples 8] [--seed 1] [--json]</c>:
 /// judged scores on the built-in world. Without an adapter: the base's <c>prompt_following</c> over held-in
 /// prompts and <c>followed_shape</c> … <c>followed_background</c> (the share of samples showing each
-/// prompted attribute as asked); with one: also <c>fidelity</c> and <c>leakage</c>, for the member and trigger the adapter's
+/// prompted attribute as asked; <c>--lead WORD</c> puts a word in front of each prompt); with one: also <c>fidelity</c> and <c>leakage</c>, for the member and trigger the adapter's
 /// metadata names (or the options give).
 /// </summary>
 public static class EvalCommand
@@ -29,12 +29,15 @@ public static class EvalCommand
         var seed = new Option<int>("--seed") { Description = "The first seed.", DefaultValueFactory = _ => 1 };
         var baseModel = new Option<string?>("--base") { Description = "A base-model checkpoint (default: the built-in base)." }.AsPath();
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
-        var command = new Command("eval", "Score the base model, or an adapter on it, with the world judge.") { adapter, trigger, world, samples, seed, baseModel, json };
+        var lead = new Option<string?>("--lead") { Description = "Put this in front of every held-in prompt (e.g. \"zj,\") to see whether the base still reads a prompt a trigger leads." };
+        var command = new Command("eval", "Score the base model, or an adapter on it, with the world judge.") { adapter, trigger, world, samples, seed, baseModel, json, lead };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, _) =>
         {
             // Everything the user gave is checked before the (slow) scoring starts.
             if (parse.GetValue(samples) < 1)
                 throw new UserErrorException($"--samples must be at least 1, not {parse.GetValue(samples)}");
+            if (parse.GetValue(lead) is { } leading && string.IsNullOrWhiteSpace(leading))
+                throw new UserErrorException("--lead needs a word to put in front of the prompts");
             if (parse.GetValue(adapter) is null && (parse.GetValue(world) ?? parse.GetValue(trigger)) is not null)
                 throw new UserErrorException("--world and --trigger describe an adapter: give --adapter too");
             string? family = null, member = null;
@@ -52,7 +55,7 @@ public static class EvalCommand
             var error = parse.InvocationConfiguration.Error;
             var evaluation = WorldEvaluation.Default();
             using var model = PlanRunner.LoadBase(new BasePlan(parse.GetValue(baseModel) is { } b ? Path.GetFullPath(b) : null), e => error.WriteLine($"warning: {((WarningEvent)e).Message}"));
-            var (following, agreement) = evaluation.Following(model, parse.GetValue(samples), parse.GetValue(seed));
+            var (following, agreement) = evaluation.Following(model, parse.GetValue(samples), parse.GetValue(seed), parse.GetValue(lead)?.Trim());
             var scores = new Dictionary<string, double> { ["prompt_following"] = following };
             foreach (var (attribute, share) in agreement)
                 scores[$"followed_{attribute}"] = share;

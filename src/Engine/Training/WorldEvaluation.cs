@@ -51,11 +51,15 @@ public sealed class WorldEvaluation(WorldJudge judge) : IAdapterEvaluator
 
     /// <summary>
     /// <see cref="PromptFollowing(IDiffusionBase, int, int)"/> and, from the same samples, the share
-    /// that follows each prompted attribute (<see cref="JudgeScores.Agreement"/>).
+    /// that follows each prompted attribute (<see cref="JudgeScores.Agreement"/>). With
+    /// <paramref name="lead"/>, every prompt starts with it ("zj, a small red circle ..."): does the
+    /// model still read a prompt that a trigger leads?
     /// </summary>
-    public (double Score, IReadOnlyDictionary<string, double> Agreement) Following(IDiffusionBase model, int samples, int seed)
+    public (double Score, IReadOnlyDictionary<string, double> Agreement) Following(IDiffusionBase model, int samples, int seed, string? lead = null)
     {
         var prompts = WorldPrompts.HeldIn(samples, seed);
+        if (lead is not null)
+            prompts = [.. prompts.Select(p => p with { Prompt = $"{lead} {p.Prompt}" })];
         var expected = prompts.Select(p => p.Expected).ToList();
         var judged = Judge(model, prompts, seed);
         return (JudgeScores.PromptFollowing(expected, judged), JudgeScores.Agreement(expected, judged));
