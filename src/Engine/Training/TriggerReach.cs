@@ -20,8 +20,8 @@ public static class TriggerReach
             if (dataset.Plan.Trigger is not { } trigger)
                 continue;
             var captions = dataset.Train.Concat(dataset.Validation).Select(i => i.Caption).ToList();
-            var word = trigger.Trim().ToLowerInvariant();
-            var missed = captions.Where(c => !model.TextRead(c).Contains(word, StringComparison.Ordinal)).ToList();
+            var word = Squashed(trigger);
+            var missed = captions.Where(c => !Squashed(model.TextRead(c)).Contains(word, StringComparison.Ordinal)).ToList();
             if (missed.Count == 0)
                 continue;
             warnings.Add($"dataset '{dataset.Plan.Name}': the text encoder reads only the start of a caption, and the trigger '{trigger}' " +
@@ -30,4 +30,7 @@ public static class TriggerReach
         }
         return warnings;
     }
+
+    /// <summary>Lower case without white space: CLIP's reading splits punctuation off words ("ada-person" reads "ada - person").</summary>
+    private static string Squashed(string text) => new([.. text.ToLowerInvariant().Where(c => !char.IsWhiteSpace(c))]);
 }
