@@ -21,11 +21,11 @@ public static class TriggerReach
                 continue;
             var captions = dataset.Train.Concat(dataset.Validation).Select(i => i.Caption).ToList();
             var word = Squashed(trigger);
-            var missed = captions.Where(c => !Squashed(model.TextRead(c)).Contains(word, StringComparison.Ordinal)).ToList();
+            var missed = captions.Select(c => (Caption: c, Read: model.TextRead(c))).Where(c => !Squashed(c.Read).Contains(word, StringComparison.Ordinal)).ToList();
             if (missed.Count == 0)
                 continue;
             warnings.Add($"dataset '{dataset.Plan.Name}': the text encoder reads only the start of a caption, and the trigger '{trigger}' " +
-                $"is past it in {missed.Count} of {captions.Count} captions (it reads \"{model.TextRead(missed[0])}\" of \"{missed[0]}\"); " +
+                $"is past it in {missed.Count} of {captions.Count} captions (it reads \"{missed[0].Read}\" of \"{missed[0].Caption}\"); " +
                 "an adapter cannot learn to wait for a trigger it never sees: put the trigger first or shorten the captions");
         }
         return warnings;
