@@ -82,6 +82,26 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_folder, "grown.safetensors")));
     }
 
+    [Fact]
+    public async Task pretrain_judges_the_weights_every_eval_steps_and_exports_the_best_so_far()
+    {
+        var small = Path.Combine(_folder, "small.json");
+        File.WriteAllText(small, Config(down: "\"DownBlock2D\", \"CrossAttnDownBlock2D\"", up: "\"CrossAttnUpBlock2D\", \"UpBlock2D\""));
+        var best = Path.Combine(_folder, "best.safetensors");
+
+        var run = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "c"), "--steps", "2", "--config", small, "--eval-every", "1", "--export", best);
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        var evals = run.Output.Split('\n').Where(l => l.StartsWith("eval step ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, evals.Count);
+        Assert.All(evals, l => Assert.Contains(" over 64 samples (best ", l));
+        Assert.Contains("  followed: shape ", run.Output);
+        // The first evaluation always beats "nothing yet", so the file is written with its score.
+        Assert.Contains("exported the best weights so far", run.Output);
+        using var file = LoraNotebooks.Engine.SafeTensors.SafeTensorsFile.Open(best);
+        Assert.InRange(double.Parse(file.Metadata["lora.prompt_following_64"], System.Globalization.CultureInfo.InvariantCulture), 0, 1);
+    }
+
     private static string Config(string down, string up) => $$"""
         {
           "text_encoder": { "max_position_embeddings": 16, "hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2 },

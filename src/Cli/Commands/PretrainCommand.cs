@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using LoraNotebooks.Engine;
-using LoraNotebooks.Engine.Judging;
+using LoraNotebooks.Engine.Training;
 using LoraNotebooks.Engine.Models;
 using LoraNotebooks.Engine.World;
 
@@ -15,6 +15,9 @@ namespace LoraNotebooks.Cli.Commands;
 /// </summary>
 public static class PretrainCommand
 {
+    /// <summary>Held-in prompts judged at each evaluation (every shape × colour pair in turn).</summary>
+    private const int EvalSamples = 64;
+
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
@@ -38,7 +41,7 @@ public static class PretrainCommand
                 writer.WriteLine($"started from {parse.GetValue(from)}; {trainer.Grafted.Count} new tensors, its added transformers start as identities");
             writer.WriteLine($"pretraining from step {trainer.Step} to {parse.GetValue(steps)}; checkpoints in {Path.GetFullPath(parse.GetValue(checkpoints)!)}");
             var every = parse.GetValue(evalEvery);
-            var judge = every > 0 ? WorldJudge.LoadDefault() : null;
+            var evaluation = every > 0 ? WorldEvaluation.Default() : null;
             var best = double.NegativeInfinity;
             try
             {
@@ -46,18 +49,18 @@ public static class PretrainCommand
                 {
                     if (p.Step % 25 == 0)
                         writer.WriteLine(string.Create(inv, $"step {p.Step}  loss {p.Loss:0.0000}  lr {p.LearningRate:0.0e0}  {p.StepTime.TotalMilliseconds:0} ms/step"));
-                    if (judge is null || p.Step % every != 0)
+                    if (evaluation is null || p.Step % every != 0)
                         return;
                     var model = trainer.Ema ?? trainer.Model;
-                    var result = PromptFollowing.Evaluate(model, judge, count: 64);
-                    writer.WriteLine(string.Create(inv, $"eval step {p.Step}  prompt_following {result.Score:0.000} over {result.Samples} samples (best {Math.Max(best, result.Score):0.000})"));
-                    writer.WriteLine("  followed: " + string.Join(", ", result.Agreement.Select(a => string.Create(inv, $"{a.Key} {a.Value:0.00}"))));
-                    if (result.Score > best && parse.GetValue(export) is { } bestPath)
+                    var (score, agreement) = evaluation.Following(model, EvalSamples, seed: 0);
+                    writer.WriteLine(string.Create(inv, $"eval step {p.Step}  prompt_following {score:0.000} over {EvalSamples} samples (best {Math.Max(best, score):0.000})"));
+                    writer.WriteLine("  followed: " + string.Join(", ", agreement.Select(a => string.Create(inv, $"{a.Key} {a.Value:0.00}"))));
+                    if (score > best && parse.GetValue(export) is { } bestPath)
                     {
-                        Export(model, bestPath, p.Step, parse.GetValue(seed), result.Score);
+                        Export(model, bestPath, p.Step, parse.GetValue(seed), score);
                         writer.WriteLine($"exported the best weights so far to {Path.GetFullPath(bestPath)}");
                     }
-                    best = Math.Max(best, result.Score);
+                    best = Math.Max(best, score);
                 }, cancel);
             }
             catch (OperationCanceledException)
@@ -65,7 +68,7 @@ public static class PretrainCommand
                 trainer.SaveCheckpoint();
                 throw;
             }
-            if (parse.GetValue(export) is { } exportPath && judge is null)
+            if (parse.GetValue(export) is { } exportPath && evaluation is null)
             {
                 Export(trainer.Ema ?? trainer.Model, exportPath, trainer.Step, parse.GetValue(seed), null);
                 writer.WriteLine($"exported {Path.GetFullPath(exportPath)}");
