@@ -94,12 +94,35 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
         Assert.True(run.ExitCode == 0, run.Error);
         var evals = run.Output.Split('\n').Where(l => l.StartsWith("eval step ", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, evals.Count);
-        Assert.All(evals, l => Assert.Contains(" over 64 samples (best ", l));
+        Assert.All(evals, l => Assert.EndsWith(" over 64 samples", l));
         Assert.Contains("  followed: shape ", run.Output);
+        Assert.Equal(2, run.Output.Split('\n').Count(l => l.StartsWith("  score ", StringComparison.Ordinal) && l.Contains("(best ")));
+        Assert.DoesNotContain("led by", run.Output);
         // The first evaluation always beats "nothing yet", so the file is written with its score.
         Assert.Contains("exported the best weights so far", run.Output);
         using var file = LoraNotebooks.Engine.SafeTensors.SafeTensorsFile.Open(best);
         Assert.InRange(double.Parse(file.Metadata["lora.prompt_following_64"], System.Globalization.CultureInfo.InvariantCulture), 0, 1);
+    }
+
+    [Fact]
+    public async Task pretrain_teach_reading_learns_from_its_from_base_and_judges_prompts_led_by_a_word_too()
+    {
+        var small = Path.Combine(_folder, "small.json");
+        File.WriteAllText(small, Config(down: "\"DownBlock2D\", \"CrossAttnDownBlock2D\"", up: "\"CrossAttnUpBlock2D\", \"UpBlock2D\""));
+        var smallBase = Path.Combine(_folder, "small.safetensors");
+        var first = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "a"), "--steps", "1", "--config", small, "--export", smallBase);
+        Assert.True(first.ExitCode == 0, first.Error);
+
+        var noNoise = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "r"), "--steps", "1", "--config", small, "--from", smallBase, "--teach-reading");
+        Assert.Equal(1, noNoise.ExitCode);
+        Assert.Contains("--caption-noise", noNoise.Error);
+
+        var read = Path.Combine(_folder, "read.safetensors");
+        var run = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "r"), "--steps", "1", "--config", small, "--from", smallBase,
+            "--teach-reading", "--caption-noise", "0.7", "--eval-every", "1", "--export", read);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("  led by \"zj,\": prompt_following ", run.Output);
+        Assert.True(File.Exists(read));
     }
 
     private static string Config(string down, string up) => $$"""

@@ -18,6 +18,9 @@ public static class PretrainCommand
     /// <summary>Held-in prompts judged at each evaluation (every shape × colour pair in turn).</summary>
     private const int EvalSamples = 64;
 
+    /// <summary>The word a reading run's evaluations put in front of every prompt (as `lora eval --lead "zj,"`).</summary>
+    private const string ReadingLead = "zj,";
+
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
@@ -31,11 +34,12 @@ public static class PretrainCommand
         var minSnr = new Option<double>("--min-snr-gamma") { Description = "Min-SNR loss weighting (default 5); 0 trains on the plain v-prediction loss, which keeps weight on the noisiest timesteps, where a picture's overall colour is decided.", DefaultValueFactory = _ => 5 };
         var config = new Option<string?>("--config") { Description = "The model's architecture as JSON (the lora.config entry of a base file: text_encoder, unet, diffusion); default: the built-in base's." }.AsPath();
         var captionNoise = new Option<double>("--caption-noise") { Description = "Share of captions (0 to 1) that get one to three made-up words inserted, so the base reads words wherever they stand and a trigger put into a prompt does not derail it (default 0).", DefaultValueFactory = _ => 0 };
-        var command = new Command("pretrain", "Pretrain the built-in base model on the procedural world (resumable).") { checkpoints, steps, export, seed, evalEvery, from, learningRate, minSnr, config, captionNoise };
+        var teachReading = new Option<bool>("--teach-reading") { Description = "Train only the text encoder and the cross-attention keys and values, to read captions with words put in (--caption-noise) as the --from base read them as written (distillation, no EMA; docs/pretraining.md)." };
+        var command = new Command("pretrain", "Pretrain the built-in base model on the procedural world (resumable).") { checkpoints, steps, export, seed, evalEvery, from, learningRate, minSnr, config, captionNoise, teachReading };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (writer, cancel) =>
         {
             var inv = CultureInfo.InvariantCulture;
-            using var trainer = new Pretrainer(ReadConfig(parse.GetValue(config)), new HeldInWorldSource(), Options(parse.GetValue(seed), parse.GetValue(from), parse.GetValue(learningRate), parse.GetValue(minSnr), parse.GetValue(captionNoise)),
+            using var trainer = new Pretrainer(ReadConfig(parse.GetValue(config)), new HeldInWorldSource(), Options(parse.GetValue(seed), parse.GetValue(from), parse.GetValue(learningRate), parse.GetValue(minSnr), parse.GetValue(captionNoise), parse.GetValue(teachReading)),
                 parse.GetValue(checkpoints)!);
             if (trainer.Grafted.Count > 0)
                 writer.WriteLine($"started from {parse.GetValue(from)}; {trainer.Grafted.Count} new tensors, its added transformers start as identities");
@@ -53,8 +57,16 @@ public static class PretrainCommand
                         return;
                     var model = trainer.Ema ?? trainer.Model;
                     var (score, agreement) = evaluation.Following(model, EvalSamples, seed: 0);
-                    writer.WriteLine(string.Create(inv, $"eval step {p.Step}  prompt_following {score:0.000} over {EvalSamples} samples (best {Math.Max(best, score):0.000})"));
-                    writer.WriteLine("  followed: " + string.Join(", ", agreement.Select(a => string.Create(inv, $"{a.Key} {a.Value:0.00}"))));
+                    writer.WriteLine(string.Create(inv, $"eval step {p.Step}  prompt_following {score:0.000} over {EvalSamples} samples"));
+                    writer.WriteLine("  followed: " + Shares(agreement));
+                    if (trainer.Teacher is not null)
+                    {
+                        // A reading run is judged on both: the prompts as written, and led by a word the world never uses.
+                        var (led, ledAgreement) = evaluation.Following(model, EvalSamples, seed: 0, lead: ReadingLead);
+                        writer.WriteLine(string.Create(inv, $"  led by \"{ReadingLead}\": prompt_following {led:0.000}; followed: {Shares(ledAgreement)}"));
+                        score = Math.Min(score, led);
+                    }
+                    writer.WriteLine(string.Create(inv, $"  score {score:0.000} (best {Math.Max(best, score):0.000})"));
                     if (score > best && parse.GetValue(export) is { } bestPath)
                     {
                         Export(model, bestPath, p.Step, parse.GetValue(seed), score);
@@ -78,6 +90,9 @@ public static class PretrainCommand
         return command;
     }
 
+    private static string Shares(IReadOnlyDictionary<string, double> agreement) =>
+        string.Join(", ", agreement.Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.Key} {a.Value:0.00}")));
+
     private static TinyDiffusionConfig ReadConfig(string? path)
     {
         if (path is null)
@@ -96,13 +111,17 @@ public static class PretrainCommand
         }
     }
 
-    private static PretrainerOptions Options(long seed, string? from, double? learningRate, double minSnrGamma, double captionNoise)
+    private static PretrainerOptions Options(long seed, string? from, double? learningRate, double minSnrGamma, double captionNoise, bool teachReading)
     {
+        if (teachReading && (from is null || !(captionNoise > 0)))
+            throw new UserErrorException("--teach-reading learns from the base given by --from, with words put into a share of captions by --caption-noise (e.g. 0.7)");
         if (minSnrGamma < 0)
             throw new UserErrorException($"--min-snr-gamma must be 0 (off) or positive, not {minSnrGamma}");
         if (!(captionNoise >= 0 && captionNoise <= 1))
             throw new UserErrorException($"--caption-noise must be between 0 and 1, not {captionNoise}");
         var options = new PretrainerOptions { Seed = seed, StartFrom = from, CaptionNoise = captionNoise, Loss = new DiffusionLossOptions(minSnrGamma > 0 ? minSnrGamma : null) };
+        if (teachReading)
+            options = options with { Objective = PretrainObjective.Reading, EmaDecay = null }; // a short run from a finished base: the raw weights are the result
         return learningRate is { } lr ? options with { LearningRate = lr } : options;
     }
 

@@ -28,6 +28,7 @@ public sealed class Pretrainer : IDisposable
     private readonly string _directory;
     private readonly OptimizerHelper _optimizer;
     private readonly Generator _generator;
+    private readonly IReadOnlyList<TorchSharp.Modules.Parameter> _trained;
 
     /// <summary>
     /// A run of a fresh model with <paramref name="config"/> (seeded by the options), resumed from the
@@ -45,10 +46,15 @@ public sealed class Pretrainer : IDisposable
         Model = new TinyDiffusionModel(config);
         if (options.StartFrom is { } start && !Checkpoints(checkpointDirectory).Any())
             Grafted = GrowFrom(start);
+        if (options.Objective == PretrainObjective.Reading)
+            Teacher = LoadTeacher(options.StartFrom!, config);
         Ema = options.EmaDecay is null ? null : new TinyDiffusionModel(config);
         if (Ema is not null)
             CopyWeights(Model, Ema);
-        _optimizer = optim.AdamW(Model.parameters(), lr: options.LearningRate, weight_decay: options.WeightDecay);
+        foreach (var (name, parameter) in Model.named_parameters())
+            parameter.requires_grad = Teacher is null || ReadingDistillation.Trains(name);
+        _trained = [.. Model.parameters().Where(p => p.requires_grad)];
+        _optimizer = optim.AdamW(_trained, lr: options.LearningRate, weight_decay: options.WeightDecay);
         _generator = new Generator((ulong)options.Seed);
         Directory.CreateDirectory(checkpointDirectory);
         Resume();
@@ -59,6 +65,9 @@ public sealed class Pretrainer : IDisposable
 
     /// <summary>The moving average of the weights (usually the better sampler), or null without EMA.</summary>
     public TinyDiffusionModel? Ema { get; }
+
+    /// <summary>In a <see cref="PretrainObjective.Reading"/> run, the frozen base it learns from (the <see cref="PretrainerOptions.StartFrom"/> file); else null.</summary>
+    public TinyDiffusionModel? Teacher { get; }
 
     /// <summary>The tensors a run started from <see cref="PretrainerOptions.StartFrom"/> added to that model (empty otherwise).</summary>
     public IReadOnlyList<string> Grafted { get; } = [];
@@ -98,16 +107,19 @@ public sealed class Pretrainer : IDisposable
         var examples = Enumerable.Range(0, Options.BatchSize).Select(i => _source.Get(Step * Options.BatchSize + i)).ToArray();
         var dropped = (rand(Options.BatchSize, generator: _generator) < Options.CaptionDropout).data<bool>().ToArray();
         var noise = new Random(unchecked((int)(Options.Seed * 1_000_003 + Step))); // per step, so a resumed run inserts the same words
-        var captions = examples.Select((e, i) => dropped[i] ? "" : noise.NextDouble() < Options.CaptionNoise ? CaptionNoise.Insert(e.Caption, noise) : e.Caption).ToArray();
+        var written = examples.Select((e, i) => dropped[i] ? "" : e.Caption).ToArray();
+        var shown = written.Select((c, i) => !dropped[i] && noise.NextDouble() < Options.CaptionNoise ? CaptionNoise.Insert(c, noise) : c).ToArray();
         var images = ImageTensors.FromRgb(examples.Select(e => e.Rgb).ToArray(), _source.ImageSize);
 
         var learningRate = Options.LearningRate * Math.Min(1.0, (Step + 1.0) / Math.Max(1, Options.WarmupSteps));
         foreach (var group in _optimizer.ParamGroups)
             group.LearningRate = learningRate;
         _optimizer.zero_grad();
-        var loss = Model.Loss(images, captions, _generator, Options.Loss);
+        var loss = Teacher is null
+            ? Model.Loss(images, shown, _generator, Options.Loss)
+            : ReadingDistillation.Loss(Model, Teacher, images, written, shown, _generator);
         loss.backward();
-        nn.utils.clip_grad_norm_(Model.parameters(), Options.MaxGradNorm);
+        nn.utils.clip_grad_norm_(_trained, Options.MaxGradNorm);
         _optimizer.step();
         if (Ema is not null)
             UpdateEma(Options.EmaDecay!.Value);
@@ -126,7 +138,7 @@ public sealed class Pretrainer : IDisposable
         Model.save(Path.Combine(partial, "model.bin"));
         Ema?.save(Path.Combine(partial, "ema.bin"));
         _optimizer.save_state_dict(Path.Combine(partial, "optimizer.bin"));
-        var state = new CheckpointState(Step, Convert.ToBase64String(_generator.get_state().data<byte>().ToArray()), Model.Config.ToJson());
+        var state = new CheckpointState(Step, Convert.ToBase64String(_generator.get_state().data<byte>().ToArray()), Model.Config.ToJson(), Options.Objective);
         File.WriteAllText(Path.Combine(partial, "state.json"), JsonSerializer.Serialize(state));
         if (Directory.Exists(final))
             Directory.Delete(final, recursive: true);
@@ -156,6 +168,7 @@ public sealed class Pretrainer : IDisposable
         _generator.Dispose();
         Model.Dispose();
         Ema?.Dispose();
+        Teacher?.Dispose();
     }
 
     private void Resume()
@@ -166,6 +179,8 @@ public sealed class Pretrainer : IDisposable
         // Compare configs, not strings: fields added since the checkpoint was written read back as defaults.
         if (TinyDiffusionConfig.FromJson(state.ConfigJson).ToJson() != Model.Config.ToJson())
             throw new InvalidDataException($"checkpoint {folder} was made for another model config: {state.ConfigJson}");
+        if (state.Objective != Options.Objective)
+            throw new UserErrorException($"checkpoint {folder} was written by a {state.Objective.ToString().ToLowerInvariant()} run; this run is {Options.Objective.ToString().ToLowerInvariant()} (use another --checkpoints folder)");
         Model.load(Path.Combine(folder, "model.bin"));
         if (Ema is not null)
             Ema.load(Path.Combine(folder, File.Exists(Path.Combine(folder, "ema.bin")) ? "ema.bin" : "model.bin"));
@@ -181,6 +196,22 @@ public sealed class Pretrainer : IDisposable
             throw new UserErrorException($"the base model to start from, {path}, does not exist");
         using var file = SafeTensors.SafeTensorsFile.Open(path);
         return SafeTensors.ModuleWeights.Graft(Model, file);
+    }
+
+    private static TinyDiffusionModel LoadTeacher(string path, TinyDiffusionConfig config)
+    {
+        if (!File.Exists(path))
+            throw new UserErrorException($"the base model a reading run learns from, {path}, does not exist");
+        var teacher = BuiltInBase.Load(path);
+        if (teacher.Config.ToJson() != config.ToJson())
+        {
+            teacher.Dispose();
+            throw new UserErrorException($"a reading run keeps the architecture of the base it learns from; {path} has another config");
+        }
+        teacher.eval();
+        foreach (var parameter in teacher.parameters())
+            parameter.requires_grad = false;
+        return teacher;
     }
 
     private static CheckpointState ReadState(string folder) =>
@@ -209,5 +240,5 @@ public sealed class Pretrainer : IDisposable
 
     private static long CheckpointStep(string folder) => long.Parse(Path.GetFileName(folder)[Prefix.Length..]);
 
-    private sealed record CheckpointState(long Step, string GeneratorState, string ConfigJson);
+    private sealed record CheckpointState(long Step, string GeneratorState, string ConfigJson, PretrainObjective Objective = PretrainObjective.Denoise);
 }

@@ -39,9 +39,17 @@ public sealed record PretrainerOptions
     /// <summary>
     /// A base model file (<see cref="BuiltInBase.Save"/>) a fresh run starts from instead of random
     /// weights: its tensors are copied and the transformers the run's config adds start as identities
-    /// (see <see cref="SafeTensors.ModuleWeights.Graft"/>). Ignored once the run has a checkpoint.
+    /// (see <see cref="SafeTensors.ModuleWeights.Graft"/>). Ignored once the run has a checkpoint, except by a
+    /// <see cref="PretrainObjective.Reading"/> run, which reads it again as its teacher.
     /// </summary>
     public string? StartFrom { get; init; }
+
+    /// <summary>
+    /// What the run learns: to denoise the world's pictures (the default), or, from the base in
+    /// <see cref="StartFrom"/>, to read captions with words put in as that base read them as written
+    /// (<see cref="ReadingDistillation"/>; needs <see cref="CaptionNoise"/> above 0).
+    /// </summary>
+    public PretrainObjective Objective { get; init; } = PretrainObjective.Denoise;
 
     /// <summary>The loss's min-SNR weighting and noise offset.</summary>
     public DiffusionLossOptions Loss { get; init; } = new(MinSnrGamma: 5);
@@ -61,5 +69,17 @@ public sealed record PretrainerOptions
             throw new UserErrorException($"caption noise must be in [0, 1], not {CaptionNoise}");
         if (EmaDecay is { } decay && !(decay > 0 && decay < 1))
             throw new UserErrorException($"EMA decay must be in (0, 1), not {decay}");
+        if (Objective == PretrainObjective.Reading && (StartFrom is null || !(CaptionNoise > 0)))
+            throw new UserErrorException("a reading run learns from the base it starts from (--from) with words put into captions (--caption-noise above 0)");
     }
+}
+
+/// <summary>What a <see cref="Pretrainer"/> run learns.</summary>
+public enum PretrainObjective
+{
+    /// <summary>The denoising loss on the world's pictures and captions: the whole model trains.</summary>
+    Denoise,
+
+    /// <summary>To read captions with words put in as the starting base read them as written: see <see cref="ReadingDistillation"/>.</summary>
+    Reading,
 }

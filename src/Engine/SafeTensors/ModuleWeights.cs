@@ -21,16 +21,10 @@ public static class ModuleWeights
         if (missing.Count > 0 || unexpected.Count > 0)
             throw new InvalidDataException(
                 $"the weights do not fit this model: {missing.Count} missing (e.g. '{missing.FirstOrDefault()}'), {unexpected.Count} unexpected (e.g. '{unexpected.FirstOrDefault()}')");
-        foreach (var (key, value) in state)
-            if (!file.Tensors[key].Shape.SequenceEqual(value.shape))
-                throw new InvalidDataException(
-                    $"tensor '{key}' has shape [{string.Join(",", file.Tensors[key].Shape)}] but the model needs [{string.Join(",", value.shape)}]");
+        CheckShapes(state, file, "the model");
         using var _ = no_grad();
         foreach (var (key, value) in state)
-        {
-            using var source = file.ReadTensor(key);
-            value.copy_(source.to(value.dtype));
-        }
+            CopyInto(value, file, key);
     }
 
     /// <summary>
@@ -48,10 +42,7 @@ public static class ModuleWeights
         var unexpected = file.Tensors.Keys.Where(k => !state.ContainsKey(k)).ToList();
         if (unexpected.Count > 0)
             throw new InvalidDataException($"the weights cannot grow into this model: it has no '{unexpected[0]}' ({unexpected.Count} such tensors)");
-        foreach (var (key, value) in state.Where(kv => file.Tensors.ContainsKey(kv.Key)))
-            if (!file.Tensors[key].Shape.SequenceEqual(value.shape))
-                throw new InvalidDataException(
-                    $"tensor '{key}' has shape [{string.Join(",", file.Tensors[key].Shape)}] but the grown model needs [{string.Join(",", value.shape)}]");
+        CheckShapes(state, file, "the grown model");
         var added = state.Keys.Where(k => !file.Tensors.ContainsKey(k)).ToList();
         if (added.FirstOrDefault(k => !k.Contains(".attentions.", StringComparison.Ordinal)) is { } stray)
             throw new InvalidDataException($"'{stray}' is new but not part of an added transformer; only transformers can be grafted");
@@ -59,15 +50,27 @@ public static class ModuleWeights
         foreach (var (key, value) in state)
         {
             if (file.Tensors.ContainsKey(key))
-            {
-                using var source = file.ReadTensor(key);
-                value.copy_(source.to(value.dtype));
-            }
+                CopyInto(value, file, key);
             else if (key.Contains(".proj_out.", StringComparison.Ordinal))
             {
                 value.zero_();
             }
         }
         return added;
+    }
+
+    /// <summary>Throws naming the first tensor the file and <paramref name="model"/> both have in different shapes.</summary>
+    private static void CheckShapes(IReadOnlyDictionary<string, Tensor> state, SafeTensorsFile file, string model)
+    {
+        foreach (var (key, value) in state.Where(kv => file.Tensors.ContainsKey(kv.Key)))
+            if (!file.Tensors[key].Shape.SequenceEqual(value.shape))
+                throw new InvalidDataException(
+                    $"tensor '{key}' has shape [{string.Join(",", file.Tensors[key].Shape)}] but {model} needs [{string.Join(",", value.shape)}]");
+    }
+
+    private static void CopyInto(Tensor target, SafeTensorsFile file, string key)
+    {
+        using var source = file.ReadTensor(key);
+        target.copy_(source.to(target.dtype));
     }
 }

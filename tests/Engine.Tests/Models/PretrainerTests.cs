@@ -150,5 +150,50 @@ public sealed class PretrainerTests : IDisposable
         Assert.Contains("does not exist", missing.Message);
     }
 
+    [Fact]
+    public void a_reading_run_trains_only_the_text_encoder_and_cross_attention_keys_and_values_and_resumes_exactly()
+    {
+        var basePath = SavedTinyBase();
+        var reading = Options with { StartFrom = basePath, Objective = PretrainObjective.Reading, CaptionNoise = 0.7, EmaDecay = null };
+        using var teacher = BuiltInBase.Load(basePath);
+        List<Tensor> straight;
+        using (var run = new Pretrainer(TinyConfigs.Tiny, new StandInWorld(8), reading, Path.Combine(_root, "straight")))
+        {
+            Assert.NotNull(run.Teacher);
+            run.Run(4);
+            straight = Weights(run.Model);
+            var before = teacher.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            foreach (var (name, after) in run.Model.named_parameters())
+            {
+                var same = before[name].eq(after).all().item<bool>();
+                Assert.True(same != ReadingDistillation.Trains(name), $"{name} {(same ? "did not train" : "trained")}");
+            }
+        }
+
+        using (var first = new Pretrainer(TinyConfigs.Tiny, new StandInWorld(8), reading, Path.Combine(_root, "resumed")))
+            first.Run(3);
+        using var second = new Pretrainer(TinyConfigs.Tiny, new StandInWorld(8), reading, Path.Combine(_root, "resumed"));
+        second.Run(4);
+        Assert.All(straight.Zip(Weights(second.Model)), pair => Assert.True(pair.First.eq(pair.Second).all().item<bool>()));
+    }
+
+    [Fact]
+    public void a_reading_run_needs_a_base_and_caption_noise_and_does_not_resume_a_denoising_runs_checkpoint()
+    {
+        var basePath = SavedTinyBase();
+        Assert.Throws<UserErrorException>(() => (Options with { Objective = PretrainObjective.Reading }).Validate());
+        Assert.Throws<UserErrorException>(() => (Options with { Objective = PretrainObjective.Reading, StartFrom = basePath, CaptionNoise = 0 }).Validate());
+
+        using (var denoising = Start("run"))
+            denoising.Run(2);
+        var other = Assert.Throws<UserErrorException>(() => new Pretrainer(TinyConfigs.Tiny, new StandInWorld(8),
+            Options with { StartFrom = basePath, Objective = PretrainObjective.Reading }, Path.Combine(_root, "run")));
+        Assert.Contains("written by a denoise run; this run is reading", other.Message);
+
+        var grown = Assert.Throws<UserErrorException>(() => new Pretrainer(Grown, new StandInWorld(8),
+            Options with { StartFrom = basePath, Objective = PretrainObjective.Reading }, Path.Combine(_root, "grown")));
+        Assert.Contains("keeps the architecture", grown.Message);
+    }
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 }
