@@ -113,8 +113,6 @@ public static class PretrainCommand
 
     private static PretrainerOptions Options(long seed, string? from, double? learningRate, double minSnrGamma, double captionNoise, bool teachReading)
     {
-        if (teachReading && (from is null || !(captionNoise > 0)))
-            throw new UserErrorException("--teach-reading learns from the base given by --from, with words put into a share of captions by --caption-noise (e.g. 0.7)");
         if (minSnrGamma < 0)
             throw new UserErrorException($"--min-snr-gamma must be 0 (off) or positive, not {minSnrGamma}");
         if (!(captionNoise >= 0 && captionNoise <= 1))

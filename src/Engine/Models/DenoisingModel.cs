@@ -57,7 +57,7 @@ public abstract class DenoisingModel : nn.Module, IDiffusionBase
     public abstract Tensor EncodeText(IReadOnlyList<string> captions);
 
     /// <summary>Images [B, 3, H, W] in [0, 1] in the denoiser's space.</summary>
-    protected abstract Tensor ToDenoiserSpace(Tensor images);
+    protected internal abstract Tensor ToDenoiserSpace(Tensor images);
 
     /// <summary>Images [B, 3, H, W] in [0, 1] from the denoiser's space.</summary>
     protected abstract Tensor FromDenoiserSpace(Tensor sample);

@@ -70,7 +70,7 @@ public sealed record PretrainerOptions
         if (EmaDecay is { } decay && !(decay > 0 && decay < 1))
             throw new UserErrorException($"EMA decay must be in (0, 1), not {decay}");
         if (Objective == PretrainObjective.Reading && (StartFrom is null || !(CaptionNoise > 0)))
-            throw new UserErrorException("a reading run learns from the base it starts from (--from) with words put into captions (--caption-noise above 0)");
+            throw new UserErrorException("a reading run (--teach-reading) learns from the base it starts from (--from), with words put into a share of captions (--caption-noise above 0, e.g. 0.7)");
     }
 }
 

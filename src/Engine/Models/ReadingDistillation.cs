@@ -42,7 +42,7 @@ public static class ReadingDistillation
     {
         using var scope = NewDisposeScope();
         var device = student.Device;
-        var clean = images.to(device) * 2 - 1;
+        var clean = student.ToDenoiserSpace(images);
         var noise = randn(clean.shape, generator: generator).to(device);
         var timesteps = randint(0, teacher.TrainTimesteps, [clean.shape[0]], dtype: int64, generator: generator).to(device);
         var noisy = teacher.Schedule.AddNoise(clean, noise, timesteps);

@@ -64,7 +64,7 @@ public sealed class TinyDiffusionModel : DenoisingModel
     }
 
     /// <summary>Pixels in [−1, 1].</summary>
-    protected override Tensor ToDenoiserSpace(Tensor images) => images.to(Device) * 2 - 1;
+    protected internal override Tensor ToDenoiserSpace(Tensor images) => images.to(Device) * 2 - 1;
 
     /// <summary>Pixels in [−1, 1] back to [0, 1].</summary>
     protected override Tensor FromDenoiserSpace(Tensor sample) => (sample.clamp(-1, 1) + 1) / 2;

@@ -112,7 +112,7 @@ public sealed class StableDiffusionModel : DenoisingModel
     }
 
     /// <summary>Scaled (cached) VAE latents.</summary>
-    protected override Tensor ToDenoiserSpace(Tensor images) => EncodeImages(images);
+    protected internal override Tensor ToDenoiserSpace(Tensor images) => EncodeImages(images);
 
     /// <summary>Decoded VAE latents.</summary>
     protected override Tensor FromDenoiserSpace(Tensor sample) => DecodeLatents(sample);
