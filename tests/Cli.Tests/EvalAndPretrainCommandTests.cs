@@ -78,7 +78,7 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
         var second = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "b"), "--steps", "1", "--config", grown,
             "--from", smallBase, "--min-snr-gamma", "0", "--lr", "1e-4", "--caption-noise", "0.5", "--export", Path.Combine(_folder, "grown.safetensors"));
         Assert.True(second.ExitCode == 0, second.Error);
-        Assert.Contains("its added transformers start as identities", second.Output);
+        Assert.Contains("the parts they make start by adding nothing", second.Output);
         Assert.True(File.Exists(Path.Combine(_folder, "grown.safetensors")));
     }
 

@@ -29,7 +29,7 @@ public static class PretrainCommand
         var export = new Option<string?>("--export") { Description = "Write the weights as a base model here when done (e.g. assets/base.safetensors)." }.AsPath();
         var seed = new Option<long>("--seed") { Description = "Seed of the model, the data order and the noise.", DefaultValueFactory = _ => 0 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Judge prompt-following every N steps (0: never); with --export, the best weights so far are exported.", DefaultValueFactory = _ => 0 };
-        var from = new Option<string?>("--from") { Description = "Start a fresh run from this base model's weights (e.g. the previous assets/base.safetensors); transformers the current architecture adds start as identities." }.AsPath();
+        var from = new Option<string?>("--from") { Description = "Start a fresh run from this base model's weights (e.g. the previous assets/base.safetensors); transformers and a text-time embedding the architecture adds start by adding nothing." }.AsPath();
         var learningRate = new Option<double?>("--lr") { Description = "AdamW's learning rate after warm-up (default 1e-3)." };
         var minSnr = new Option<double>("--min-snr-gamma") { Description = "Min-SNR loss weighting (default 5); 0 trains on the plain v-prediction loss, which keeps weight on the noisiest timesteps, where a picture's overall colour is decided.", DefaultValueFactory = _ => 5 };
         var config = new Option<string?>("--config") { Description = "The model's architecture as JSON (the lora.config entry of a base file: text_encoder, unet, diffusion); default: the built-in base's." }.AsPath();
@@ -42,7 +42,7 @@ public static class PretrainCommand
             using var trainer = new Pretrainer(ReadConfig(parse.GetValue(config)), new HeldInWorldSource(), Options(parse.GetValue(seed), parse.GetValue(from), parse.GetValue(learningRate), parse.GetValue(minSnr), parse.GetValue(captionNoise), parse.GetValue(teachReading)),
                 parse.GetValue(checkpoints)!);
             if (trainer.Grafted.Count > 0)
-                writer.WriteLine($"started from {parse.GetValue(from)}; {trainer.Grafted.Count} new tensors, its added transformers start as identities");
+                writer.WriteLine($"started from {parse.GetValue(from)}; {trainer.Grafted.Count} new tensors; the parts they make start by adding nothing");
             writer.WriteLine($"pretraining from step {trainer.Step} to {parse.GetValue(steps)}; checkpoints in {Path.GetFullPath(parse.GetValue(checkpoints)!)}");
             var every = parse.GetValue(evalEvery);
             var evaluation = every > 0 ? WorldEvaluation.Default() : null;

@@ -38,7 +38,7 @@ public sealed record PretrainerOptions
 
     /// <summary>
     /// A base model file (<see cref="BuiltInBase.Save"/>) a fresh run starts from instead of random
-    /// weights: its tensors are copied and the transformers the run's config adds start as identities
+    /// weights: its tensors are copied and the transformers and text-time embedding the run's config adds start by adding nothing
     /// (see <see cref="SafeTensors.ModuleWeights.Graft"/>). Ignored once the run has a checkpoint, except by a
     /// <see cref="PretrainObjective.Reading"/> run, which reads it again as its teacher.
     /// </summary>

@@ -9,12 +9,14 @@ namespace LoraNotebooks.Engine.Models;
 /// <c>conv_in</c>, <c>time_embedding</c>, <c>down_blocks</c>, <c>mid_block</c>, <c>up_blocks</c>,
 /// <c>conv_norm_out</c>, <c>conv_out</c>. A noisy sample [B, in_channels, H, W] (pixels for the
 /// built-in base, VAE latents for Stable Diffusion), timesteps [B] and text hidden states
-/// [B, L, cross_attention_dim] give a prediction [B, out_channels, H, W].
+/// [B, L, cross_attention_dim] give a prediction [B, out_channels, H, W]. With
+/// <c>addition_embed_type</c> "text", an <c>add_embedding</c> adds the pooled text to the timestep embedding.
 /// </summary>
 public sealed class UNet2DConditionModel : nn.Module
 {
     private readonly Conv2d conv_in;
     private readonly TimestepEmbedding time_embedding;
+    private readonly TextTimeEmbedding? add_embedding;
     private readonly ModuleList<DownBlock> down_blocks;
     private readonly MidBlock mid_block;
     private readonly ModuleList<UpBlock> up_blocks;
@@ -30,6 +32,8 @@ public sealed class UNet2DConditionModel : nn.Module
         var levels = channels.Count;
         conv_in = nn.Conv2d(config.InChannels, channels[0], 3, padding: 1);
         time_embedding = new TimestepEmbedding(channels[0], channels[0] * 4);
+        if (config.AdditionEmbedType == UNetConfig.TextAddition)
+            add_embedding = new TextTimeEmbedding(config.CrossAttentionDim, channels[0] * 4, config.AdditionEmbedTypeNumHeads);
 
         down_blocks = nn.ModuleList(Enumerable.Range(0, levels).Select(i => new DownBlock(
             config, i == 0 ? channels[0] : channels[i - 1], channels[i],
@@ -68,6 +72,8 @@ public sealed class UNet2DConditionModel : nn.Module
     {
         using var scope = NewDisposeScope();
         var temb = time_embedding.call(timesteps);
+        if (add_embedding is not null)
+            temb = temb + add_embedding.call(context);
         var hidden = conv_in.call(sample);
         var skips = new List<Tensor> { hidden };
         foreach (var block in down_blocks)

@@ -12,6 +12,9 @@ namespace LoraNotebooks.Engine.Models;
 /// </remarks>
 public sealed record UNetConfig
 {
+    /// <summary>The <see cref="AdditionEmbedType"/> that adds the pooled text to the timestep embedding (<see cref="TextTimeEmbedding"/>).</summary>
+    public const string TextAddition = "text";
+
     /// <summary>A down block with ResNets only.</summary>
     public const string DownBlock = "DownBlock2D";
 
@@ -63,6 +66,16 @@ public sealed record UNetConfig
     /// </summary>
     public bool UseLinearProjection { get; init; } = true;
 
+    /// <summary>
+    /// "text": the prompt, pooled, is added to the timestep embedding (<c>add_embedding</c>, see
+    /// <see cref="TextTimeEmbedding"/>), so every ResNet hears it; null (SD 1.5, the first bases): the
+    /// prompt reaches the picture through cross-attention only. diffusers' name.
+    /// </summary>
+    public string? AdditionEmbedType { get; init; }
+
+    /// <summary>Heads of the <c>add_embedding</c>'s attention pooling; must divide <see cref="CrossAttentionDim"/>. diffusers' <c>addition_embed_type_num_heads</c>.</summary>
+    public int AdditionEmbedTypeNumHeads { get; init; } = 4;
+
     /// <summary>Groups of every GroupNorm; must divide every entry of <see cref="BlockOutChannels"/>.</summary>
     public int NormNumGroups { get; init; } = 8;
 
@@ -88,6 +101,10 @@ public sealed record UNetConfig
                 throw new ArgumentException($"unknown up block type '{type}'; expected {UpBlock} or {CrossAttnUpBlock}");
         if (LayersPerBlock < 1 || CrossAttentionDim < 1 || AttentionHeadDim < 1 || NumAttentionHeads < 1)
             throw new ArgumentException("layers_per_block, cross_attention_dim and attention heads must be positive");
+        if (AdditionEmbedType is not (null or TextAddition))
+            throw new ArgumentException($"unknown addition_embed_type '{AdditionEmbedType}'; expected \"{TextAddition}\" or none");
+        if (AdditionEmbedType is not null && (AdditionEmbedTypeNumHeads < 1 || CrossAttentionDim % AdditionEmbedTypeNumHeads != 0))
+            throw new ArgumentException($"addition_embed_type_num_heads {AdditionEmbedTypeNumHeads} must divide cross_attention_dim {CrossAttentionDim}");
         foreach (var channels in BlockOutChannels)
             if (channels % (NumAttentionHeads ?? AttentionHeadDim) != 0)
                 throw new ArgumentException(NumAttentionHeads is { } heads

@@ -30,12 +30,13 @@ public static class ModuleWeights
     /// <summary>
     /// Grows a model from a smaller one: copies every tensor of the file that <paramref name="module"/>
     /// has under the same name, and zeroes the output projection (<c>proj_out</c>) of every transformer
-    /// the file lacks, so each added transformer is an identity (it adds nothing to its residual) and
-    /// the grown model predicts exactly what the file's model did until it trains. Returns the names of
-    /// the module's tensors the file did not have.
+    /// the file lacks and the last norm of a new text-time embedding (<c>add_embedding.norm2</c>), so
+    /// each added part adds nothing to what it feeds and the grown model predicts exactly what the
+    /// file's model did until it trains. Returns the names of the module's tensors the file did not have.
     /// </summary>
     /// <exception cref="InvalidDataException">The file has a tensor the module lacks, or one of another
-    /// shape, or a new tensor is not part of a transformer (there would be no identity to start from).</exception>
+    /// shape, or a new tensor is part of neither a transformer nor the text-time embedding (there would
+    /// be no identity to start from).</exception>
     public static IReadOnlyList<string> Graft(nn.Module module, SafeTensorsFile file)
     {
         var state = module.state_dict();
@@ -44,20 +45,22 @@ public static class ModuleWeights
             throw new InvalidDataException($"the weights cannot grow into this model: it has no '{unexpected[0]}' ({unexpected.Count} such tensors)");
         CheckShapes(state, file, "the grown model");
         var added = state.Keys.Where(k => !file.Tensors.ContainsKey(k)).ToList();
-        if (added.FirstOrDefault(k => !k.Contains(".attentions.", StringComparison.Ordinal)) is { } stray)
-            throw new InvalidDataException($"'{stray}' is new but not part of an added transformer; only transformers can be grafted");
+        if (added.FirstOrDefault(k => !k.Contains(".attentions.", StringComparison.Ordinal) && !IsTextTimeEmbedding(k)) is { } stray)
+            throw new InvalidDataException($"'{stray}' is new but part of neither an added transformer nor a text-time embedding; only those can be grafted");
         using var _ = no_grad();
         foreach (var (key, value) in state)
         {
             if (file.Tensors.ContainsKey(key))
                 CopyInto(value, file, key);
-            else if (key.Contains(".proj_out.", StringComparison.Ordinal))
+            else if (key.Contains(".proj_out.", StringComparison.Ordinal) || (IsTextTimeEmbedding(key) && key.Contains(".norm2.", StringComparison.Ordinal)))
             {
                 value.zero_();
             }
         }
         return added;
     }
+
+    private static bool IsTextTimeEmbedding(string key) => key.Contains("add_embedding.", StringComparison.Ordinal);
 
     /// <summary>Throws naming the first tensor the file and <paramref name="model"/> both have in different shapes.</summary>
     private static void CheckShapes(IReadOnlyDictionary<string, Tensor> state, SafeTensorsFile file, string model)

@@ -114,6 +114,23 @@ public sealed class PretrainerTests : IDisposable
     }
 
     [Fact]
+    public void a_base_grown_by_a_text_time_embedding_predicts_what_it_did_until_it_trains()
+    {
+        var basePath = SavedTinyBase();
+        using var small = BuiltInBase.Load(basePath);
+        var hearing = TinyConfigs.Tiny with { Unet = TinyConfigs.Tiny.Unet with { AdditionEmbedType = UNetConfig.TextAddition, AdditionEmbedTypeNumHeads = 2 } };
+        using var run = new Pretrainer(hearing, new StandInWorld(8), Options with { StartFrom = basePath }, Path.Combine(_root, "hearing"));
+
+        Assert.Equal(13, run.Grafted.Count);
+        Assert.All(run.Grafted, name => Assert.StartsWith("unet.add_embedding.", name));
+        using var before = Predict(small);
+        Assert.True(before.allclose(Predict(run.Model), rtol: 1e-5, atol: 1e-6));
+
+        run.Run(2);
+        Assert.False(before.allclose(Predict(run.Model), rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Fact]
     public void a_grown_run_resumes_from_its_own_checkpoint_not_from_the_base_it_started_from()
     {
         var basePath = SavedTinyBase();

@@ -94,8 +94,51 @@ public class TinyDiffusionModelTests
         var json = config.ToJson();
         Assert.Contains("\"block_out_channels\":[4,8]", json);
         Assert.Contains("\"prediction_type\":\"epsilon\"", json);
+        Assert.Contains("\"addition_embed_type\":null", json);
+        var withText = config with { Unet = config.Unet with { AdditionEmbedType = UNetConfig.TextAddition } };
+        Assert.Contains("\"addition_embed_type\":\"text\"", withText.ToJson());
+        Assert.Equal(UNetConfig.TextAddition, TinyDiffusionConfig.FromJson(withText.ToJson()).Unet.AdditionEmbedType);
         var back = TinyDiffusionConfig.FromJson(json);
         Assert.Equal(json, back.ToJson());
+    }
+
+    [Fact]
+    public void a_text_time_embedding_lets_the_prompt_reach_the_unet_when_cross_attention_does_not()
+    {
+        using var _ = no_grad();
+        var generator = new Generator(4);
+        using var sample = randn([1, 3, 8, 8], generator: generator);
+        using var timesteps = tensor(new long[] { 500 });
+        using var red = randn([1, 16, 8], generator: generator);
+        using var blue = randn([1, 16, 8], generator: generator);
+        UNet2DConditionModel Deafened(UNetConfig config)
+        {
+            var unet = new UNet2DConditionModel(config);
+            foreach (var (name, parameter) in unet.named_parameters())
+                if (name.Contains("attn2.to_v.", StringComparison.Ordinal))
+                    parameter.zero_(); // cross-attention now adds the same thing whatever the prompt
+            return unet;
+        }
+
+        using var deaf = Deafened(TinyConfigs.Tiny.Unet);
+        Assert.True(deaf.Forward(sample, timesteps, red).eq(deaf.Forward(sample, timesteps, blue)).all().item<bool>());
+
+        using var hearing = Deafened(TinyConfigs.Tiny.Unet with { AdditionEmbedType = UNetConfig.TextAddition, AdditionEmbedTypeNumHeads = 2 });
+        Assert.False(hearing.Forward(sample, timesteps, red).allclose(hearing.Forward(sample, timesteps, blue)));
+        var keys = hearing.state_dict().Keys.Where(k => k.StartsWith("add_embedding.", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+        Assert.Equal(["add_embedding.norm1.bias", "add_embedding.norm1.weight", "add_embedding.norm2.bias", "add_embedding.norm2.weight",
+            "add_embedding.pool.k_proj.bias", "add_embedding.pool.k_proj.weight", "add_embedding.pool.positional_embedding",
+            "add_embedding.pool.q_proj.bias", "add_embedding.pool.q_proj.weight", "add_embedding.pool.v_proj.bias", "add_embedding.pool.v_proj.weight",
+            "add_embedding.proj.bias", "add_embedding.proj.weight"], keys);
+    }
+
+    [Theory]
+    [InlineData("image", 2, "unknown addition_embed_type 'image'")]
+    [InlineData("text", 3, "addition_embed_type_num_heads 3 must divide cross_attention_dim 8")]
+    public void an_impossible_text_time_embedding_is_refused_with_its_setting_named(string type, int heads, string message)
+    {
+        var config = TinyConfigs.Tiny.Unet with { AdditionEmbedType = type, AdditionEmbedTypeNumHeads = heads };
+        Assert.Contains(message, Assert.Throws<ArgumentException>(config.Validate).Message);
     }
 
     [Fact]
