@@ -59,7 +59,7 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
 
         var noise = await CliRun.RunAsync("pretrain", "--checkpoints", checkpoints, "--steps", "0", "--caption-noise", "1.5");
         Assert.Equal(1, noise.ExitCode);
-        Assert.Contains("--caption-noise must be between 0 and 1", noise.Error);
+        Assert.Contains("(--caption-noise) must be between 0 and 1", noise.Error);
         Assert.False(Directory.Exists(Path.Combine(checkpoints, "step-000000")));
     }
 
@@ -116,6 +116,11 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
         var noNoise = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "r"), "--steps", "1", "--config", small, "--from", smallBase, "--teach-reading");
         Assert.Equal(1, noNoise.ExitCode);
         Assert.Contains("--caption-noise", noNoise.Error);
+
+        var weighted = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "r"), "--steps", "1", "--config", small, "--from", smallBase,
+            "--teach-reading", "--caption-noise", "0.7", "--min-snr-gamma", "5");
+        Assert.Equal(1, weighted.ExitCode);
+        Assert.Contains("takes none", weighted.Error);
 
         var read = Path.Combine(_folder, "read.safetensors");
         var run = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "r"), "--steps", "1", "--config", small, "--from", smallBase,

@@ -66,7 +66,7 @@ public sealed record PretrainerOptions
         if (!(CaptionDropout >= 0 && CaptionDropout < 1))
             throw new UserErrorException($"caption dropout must be in [0, 1), not {CaptionDropout}");
         if (!(CaptionNoise >= 0 && CaptionNoise <= 1))
-            throw new UserErrorException($"caption noise must be in [0, 1], not {CaptionNoise}");
+            throw new UserErrorException($"caption noise (--caption-noise) must be between 0 and 1, not {CaptionNoise}");
         if (EmaDecay is { } decay && !(decay > 0 && decay < 1))
             throw new UserErrorException($"EMA decay must be in (0, 1), not {decay}");
         if (Objective == PretrainObjective.Reading && (StartFrom is null || !(CaptionNoise > 0)))
