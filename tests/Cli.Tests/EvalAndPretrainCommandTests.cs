@@ -57,6 +57,10 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
         Assert.Equal(1, gamma.ExitCode);
         Assert.Contains("--min-snr-gamma", gamma.Error);
 
+        var offset = await CliRun.RunAsync("pretrain", "--checkpoints", checkpoints, "--steps", "0", "--noise-offset", "-0.1");
+        Assert.Equal(1, offset.ExitCode);
+        Assert.Contains("--noise-offset must be between 0 and 1", offset.Error);
+
         var noise = await CliRun.RunAsync("pretrain", "--checkpoints", checkpoints, "--steps", "0", "--caption-noise", "1.5");
         Assert.Equal(1, noise.ExitCode);
         Assert.Contains("(--caption-noise) must be between 0 and 1", noise.Error);
@@ -76,7 +80,7 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
         var first = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "a"), "--steps", "1", "--config", small, "--export", smallBase);
         Assert.True(first.ExitCode == 0, first.Error);
         var second = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "b"), "--steps", "1", "--config", grown,
-            "--from", smallBase, "--min-snr-gamma", "0", "--lr", "1e-4", "--caption-noise", "0.5", "--export", Path.Combine(_folder, "grown.safetensors"));
+            "--from", smallBase, "--min-snr-gamma", "0", "--noise-offset", "0.2", "--lr", "1e-4", "--caption-noise", "0.5", "--export", Path.Combine(_folder, "grown.safetensors"));
         Assert.True(second.ExitCode == 0, second.Error);
         Assert.Contains("the parts they make start by adding nothing", second.Output);
         Assert.True(File.Exists(Path.Combine(_folder, "grown.safetensors")));
@@ -120,7 +124,7 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
         var weighted = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "r"), "--steps", "1", "--config", small, "--from", smallBase,
             "--teach-reading", "--caption-noise", "0.7", "--min-snr-gamma", "5");
         Assert.Equal(1, weighted.ExitCode);
-        Assert.Contains("takes none", weighted.Error);
+        Assert.Contains("takes neither", weighted.Error);
 
         var read = Path.Combine(_folder, "read.safetensors");
         var run = await CliRun.RunAsync("pretrain", "--checkpoints", Path.Combine(_folder, "r"), "--steps", "1", "--config", small, "--from", smallBase,

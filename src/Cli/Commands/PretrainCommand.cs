@@ -32,14 +32,15 @@ public static class PretrainCommand
         var from = new Option<string?>("--from") { Description = "Start a fresh run from this base model's weights (e.g. the previous assets/base.safetensors); transformers and a text-time embedding the architecture adds start by adding nothing." }.AsPath();
         var learningRate = new Option<double?>("--lr") { Description = "AdamW's learning rate after warm-up (default 1e-3)." };
         var minSnr = new Option<double?>("--min-snr-gamma") { Description = "Min-SNR loss weighting of a denoising run (default 5); 0 trains on the plain v-prediction loss, which keeps weight on the noisiest timesteps, where a picture's overall colour is decided. A reading run's loss is distillation and takes none." };
+        var noiseOffset = new Option<double>("--noise-offset") { Description = "Adds this much of one random value per image and channel to the noise (default 0), so the noisiest timesteps leave a picture's overall colour, such as its background, for the prompt to decide; 0.1 to 0.3 is typical.", DefaultValueFactory = _ => 0 };
         var config = new Option<string?>("--config") { Description = "The model's architecture as JSON (the lora.config entry of a base file: text_encoder, unet, diffusion); default: the built-in base's." }.AsPath();
         var captionNoise = new Option<double>("--caption-noise") { Description = "Share of captions (0 to 1) that get one to three made-up words inserted, so the base reads words wherever they stand and a trigger put into a prompt does not derail it (default 0).", DefaultValueFactory = _ => 0 };
         var teachReading = new Option<bool>("--teach-reading") { Description = "Train only the text encoder and the cross-attention keys and values, to read captions with words put in (--caption-noise) as the --from base read them as written (distillation, no EMA; docs/pretraining.md)." };
-        var command = new Command("pretrain", "Pretrain the built-in base model on the procedural world (resumable).") { checkpoints, steps, export, seed, evalEvery, from, learningRate, minSnr, config, captionNoise, teachReading };
+        var command = new Command("pretrain", "Pretrain the built-in base model on the procedural world (resumable).") { checkpoints, steps, export, seed, evalEvery, from, learningRate, minSnr, noiseOffset, config, captionNoise, teachReading };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (writer, cancel) =>
         {
             var inv = CultureInfo.InvariantCulture;
-            using var trainer = new Pretrainer(ReadConfig(parse.GetValue(config)), new HeldInWorldSource(), Options(parse.GetValue(seed), parse.GetValue(from), parse.GetValue(learningRate), parse.GetValue(minSnr), parse.GetValue(captionNoise), parse.GetValue(teachReading)),
+            using var trainer = new Pretrainer(ReadConfig(parse.GetValue(config)), new HeldInWorldSource(), Options(parse.GetValue(seed), parse.GetValue(from), parse.GetValue(learningRate), parse.GetValue(minSnr), parse.GetValue(noiseOffset), parse.GetValue(captionNoise), parse.GetValue(teachReading)),
                 parse.GetValue(checkpoints)!);
             if (trainer.Grafted.Count > 0)
                 writer.WriteLine($"started from {parse.GetValue(from)}; {trainer.Grafted.Count} new tensors; the parts they make start by adding nothing");
@@ -111,14 +112,16 @@ public static class PretrainCommand
         }
     }
 
-    private static PretrainerOptions Options(long seed, string? from, double? learningRate, double? minSnrGamma, double captionNoise, bool teachReading)
+    private static PretrainerOptions Options(long seed, string? from, double? learningRate, double? minSnrGamma, double noiseOffset, double captionNoise, bool teachReading)
     {
         if (minSnrGamma < 0)
             throw new UserErrorException($"--min-snr-gamma must be 0 (off) or positive, not {minSnrGamma}");
-        if (teachReading && minSnrGamma is not null)
-            throw new UserErrorException("--min-snr-gamma weights the denoising loss; a reading run (--teach-reading) learns by distillation and takes none");
+        if (!(noiseOffset >= 0 && noiseOffset <= 1))
+            throw new UserErrorException($"--noise-offset must be between 0 and 1, not {noiseOffset}");
+        if (teachReading && (minSnrGamma is not null || noiseOffset != 0))
+            throw new UserErrorException("--min-snr-gamma and --noise-offset shape the denoising loss; a reading run (--teach-reading) learns by distillation and takes neither");
         var gamma = minSnrGamma ?? 5;
-        var options = new PretrainerOptions { Seed = seed, StartFrom = from, CaptionNoise = captionNoise, Loss = new DiffusionLossOptions(gamma > 0 ? gamma : null) };
+        var options = new PretrainerOptions { Seed = seed, StartFrom = from, CaptionNoise = captionNoise, Loss = new DiffusionLossOptions(gamma > 0 ? gamma : null, noiseOffset) };
         if (teachReading)
             options = options with { Objective = PretrainObjective.Reading, EmaDecay = null }; // a short run from a finished base: the raw weights are the result
         return learningRate is { } lr ? options with { LearningRate = lr } : options;
