@@ -97,7 +97,7 @@ public static class PretrainCommand
     private static TinyDiffusionConfig ReadConfig(string? path)
     {
         if (path is null)
-            return new TinyDiffusionConfig();
+            return BaseModelSource.BuiltIn.Shipped().Config;
         if (!File.Exists(path))
             throw new UserErrorException($"the model config {path} does not exist");
         try

@@ -8,7 +8,9 @@ namespace LoraNotebooks.Engine.Models;
 /// batch 32 on one core, against about 0.9 s now): it followed shape and colour, but a LoRA could
 /// not draw a few-pixel detail (a hat) from the prompt, and it put shapes at the prompted position
 /// only half the time. It was grown by the 16×16 transformers (<c>lora pretrain --from</c>, see
-/// docs/pretraining.md).
+/// docs/pretraining.md). <see cref="AdditionEmbedType"/> "text" adds a pooled text path into every
+/// ResNet, which with noise offset taught a base the background word (not shipped: docs/pretraining.md,
+/// "The background").
 /// </remarks>
 public sealed record UNetConfig
 {
