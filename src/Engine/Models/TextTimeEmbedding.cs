@@ -8,9 +8,10 @@ namespace LoraNotebooks.Engine.Models;
 /// diffusers' <c>TextTimeEmbedding</c> (the UNet's <c>add_embedding</c> when
 /// <c>addition_embed_type</c> is "text"): the text encoder's hidden states are pooled into one
 /// vector and added to the timestep embedding, so every ResNet block, not only the transformers,
-/// hears the prompt. A picture-wide attribute such as the background colour is decided in the first,
-/// noisiest denoising steps, where cross-attention at 16×16 and 8×8 carried too little of it
-/// (docs/pretraining.md, "The background"). Keys <c>norm1</c>, <c>pool</c>, <c>proj</c>, <c>norm2</c>.
+/// hears the prompt: a picture-wide attribute such as the background colour, which the first, noisiest
+/// denoising steps decide, no longer has to be found at a few positions by cross-attention at 16×16
+/// and 8×8. With noise offset it taught a base the background word (docs/pretraining.md, "The
+/// background"). Keys <c>norm1</c>, <c>pool</c>, <c>proj</c>, <c>norm2</c>.
 /// </summary>
 public sealed class TextTimeEmbedding : nn.Module<Tensor, Tensor>
 {
