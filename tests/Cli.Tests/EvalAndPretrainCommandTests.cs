@@ -100,7 +100,7 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
         Assert.Equal(2, evals.Count);
         Assert.All(evals, l => Assert.EndsWith(" over 64 samples", l));
         Assert.Contains("  followed: shape ", run.Output);
-        Assert.Equal(2, run.Output.Split('\n').Count(l => l.StartsWith("  score ", StringComparison.Ordinal) && l.Contains("(best ")));
+        Assert.Equal(2, run.Output.Split('\n').Count(l => l.StartsWith("  score ", StringComparison.Ordinal) && l.Contains("(best ") && l.Contains("); every attribute followed ")));
         Assert.DoesNotContain("led by", run.Output);
         // The first evaluation always beats "nothing yet", so the file is written with its score.
         Assert.Contains("exported the best weights so far", run.Output);

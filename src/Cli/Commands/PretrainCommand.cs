@@ -28,7 +28,7 @@ public static class PretrainCommand
         var steps = new Option<long>("--steps") { Description = "Train until this step.", DefaultValueFactory = _ => 20_000 };
         var export = new Option<string?>("--export") { Description = "Write the weights as a base model here when done (e.g. assets/base.safetensors)." }.AsPath();
         var seed = new Option<long>("--seed") { Description = "Seed of the model, the data order and the noise.", DefaultValueFactory = _ => 0 };
-        var evalEvery = new Option<int>("--eval-every") { Description = "Judge prompt-following every N steps (0: never); with --export, the best weights so far are exported.", DefaultValueFactory = _ => 0 };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Judge prompt-following every N steps (0: never); with --export, the best weights so far are exported (best prompt-following, ties broken by the share of every prompted attribute followed, background included).", DefaultValueFactory = _ => 0 };
         var from = new Option<string?>("--from") { Description = "Start a fresh run from this base model's weights (e.g. the previous assets/base.safetensors); transformers and a text-time embedding the architecture adds start by adding nothing." }.AsPath();
         var learningRate = new Option<double?>("--lr") { Description = "AdamW's learning rate after warm-up (default 1e-3)." };
         var minSnr = new Option<double?>("--min-snr-gamma") { Description = "Min-SNR loss weighting of a denoising run (default 5); 0 trains on the plain v-prediction loss, which keeps weight on the noisiest timesteps, where a picture's overall colour is decided. A reading run's loss is distillation and takes none." };
@@ -48,6 +48,7 @@ public static class PretrainCommand
             var every = parse.GetValue(evalEvery);
             var evaluation = every > 0 ? WorldEvaluation.Default() : null;
             var best = double.NegativeInfinity;
+            var bestFollowed = double.NegativeInfinity; // breaks a tie in the score, e.g. a run teaching the background at 1.000
             try
             {
                 trainer.Run(parse.GetValue(steps), p =>
@@ -67,13 +68,17 @@ public static class PretrainCommand
                         writer.WriteLine(string.Create(inv, $"  led by \"{ReadingLead}\": prompt_following {led:0.000}; followed: {Shares(ledAgreement)}"));
                         score = Math.Min(score, led);
                     }
-                    writer.WriteLine(string.Create(inv, $"  score {score:0.000} (best {Math.Max(best, score):0.000})"));
-                    if (score > best && parse.GetValue(export) is { } bestPath)
+                    var followed = agreement.Values.DefaultIfEmpty(0).Average();
+                    writer.WriteLine(string.Create(inv, $"  score {score:0.000} (best {Math.Max(best, score):0.000}); every attribute followed {followed:0.000}"));
+                    if (score > best || (score == best && followed > bestFollowed))
                     {
-                        Export(model, bestPath, p.Step, parse.GetValue(seed), score);
-                        writer.WriteLine($"exported the best weights so far to {Path.GetFullPath(bestPath)}");
+                        (best, bestFollowed) = (score, followed);
+                        if (parse.GetValue(export) is { } bestPath)
+                        {
+                            Export(model, bestPath, p.Step, parse.GetValue(seed), score);
+                            writer.WriteLine($"exported the best weights so far to {Path.GetFullPath(bestPath)}");
+                        }
                     }
-                    best = Math.Max(best, score);
                 }, cancel);
             }
             catch (OperationCanceledException)
