@@ -59,7 +59,7 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
 
         var offset = await CliRun.RunAsync("pretrain", "--checkpoints", checkpoints, "--steps", "0", "--noise-offset", "-0.1");
         Assert.Equal(1, offset.ExitCode);
-        Assert.Contains("--noise-offset must be between 0 and 1", offset.Error);
+        Assert.Contains("(--noise-offset) must be between 0 and 1", offset.Error);
 
         var noise = await CliRun.RunAsync("pretrain", "--checkpoints", checkpoints, "--steps", "0", "--caption-noise", "1.5");
         Assert.Equal(1, noise.ExitCode);

@@ -119,14 +119,10 @@ public static class PretrainCommand
 
     private static PretrainerOptions Options(long seed, string? from, double? learningRate, double? minSnrGamma, double noiseOffset, double captionNoise, bool teachReading)
     {
-        if (minSnrGamma < 0)
-            throw new UserErrorException($"--min-snr-gamma must be 0 (off) or positive, not {minSnrGamma}");
-        if (!(noiseOffset >= 0 && noiseOffset <= 1))
-            throw new UserErrorException($"--noise-offset must be between 0 and 1, not {noiseOffset}");
         if (teachReading && (minSnrGamma is not null || noiseOffset != 0))
             throw new UserErrorException("--min-snr-gamma and --noise-offset shape the denoising loss; a reading run (--teach-reading) learns by distillation and takes neither");
-        var gamma = minSnrGamma ?? 5;
-        var options = new PretrainerOptions { Seed = seed, StartFrom = from, CaptionNoise = captionNoise, Loss = new DiffusionLossOptions(gamma > 0 ? gamma : null, noiseOffset) };
+        var gamma = minSnrGamma ?? 5; // 0 turns the weighting off; a negative value is left for Validate to name
+        var options = new PretrainerOptions { Seed = seed, StartFrom = from, CaptionNoise = captionNoise, Loss = new DiffusionLossOptions(gamma != 0 ? gamma : null, noiseOffset) };
         if (teachReading)
             options = options with { Objective = PretrainObjective.Reading, EmaDecay = null }; // a short run from a finished base: the raw weights are the result
         return learningRate is { } lr ? options with { LearningRate = lr } : options;

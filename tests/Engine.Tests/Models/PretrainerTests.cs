@@ -194,6 +194,19 @@ public sealed class PretrainerTests : IDisposable
         Assert.All(straight.Zip(Weights(second.Model)), pair => Assert.True(pair.First.eq(pair.Second).all().item<bool>()));
     }
 
+    [Theory]
+    [InlineData(-1.0, 0.0, "--min-snr-gamma")]
+    [InlineData(double.NaN, 0.0, "--min-snr-gamma")]
+    [InlineData(5.0, -0.1, "--noise-offset")]
+    [InlineData(5.0, 1.5, "--noise-offset")]
+    public void loss_settings_out_of_range_are_refused_naming_the_flag(double gamma, double offset, string flag)
+    {
+        var bad = Options with { Loss = new DiffusionLossOptions(gamma, offset) };
+        var error = Assert.Throws<UserErrorException>(bad.Validate);
+        Assert.Contains(flag, error.Message);
+        (Options with { Loss = new DiffusionLossOptions(null, 0.3) }).Validate(); // off and in range: accepted
+    }
+
     [Fact]
     public void a_reading_run_needs_a_base_and_caption_noise_and_does_not_resume_a_denoising_runs_checkpoint()
     {
