@@ -68,7 +68,7 @@ public sealed record PretrainerOptions
         if (!(CaptionNoise >= 0 && CaptionNoise <= 1))
             throw new UserErrorException($"caption noise (--caption-noise) must be between 0 and 1, not {CaptionNoise}");
         if (Loss.MinSnrGamma is { } gamma && !(gamma > 0))
-            throw new UserErrorException($"min-SNR gamma (--min-snr-gamma) must be 0 (off) or positive, not {gamma}");
+            throw new UserErrorException($"min-SNR gamma (--min-snr-gamma) must be positive (0 on the command line turns it off), not {gamma}");
         if (!(Loss.NoiseOffset >= 0 && Loss.NoiseOffset <= 1))
             throw new UserErrorException($"noise offset (--noise-offset) must be between 0 and 1, not {Loss.NoiseOffset}");
         if (EmaDecay is { } decay && !(decay > 0 && decay < 1))
