@@ -69,44 +69,6 @@ public class BinderTests
         Assert.Contains("'figure'", error.Message);
     }
 
-    [Fact]
-    public void flipping_world_pictures_is_a_warning_because_their_captions_say_which_side_the_subject_is_on()
-    {
-        var warning = Check("dataset {\n  world concept \"heart\"\n  flip\n}").Diagnostics.Single(d => d.Id == "LORA0212");
-
-        Assert.Equal((Diagnostics.DiagnosticSeverity.Warning, 3, 3), (warning.Severity, warning.Span.Line, warning.Span.Column));
-        Assert.Contains("flip mirrors the pictures but not their captions", warning.Message);
-        Assert.Contains("on the left", warning.Message);
-        Assert.DoesNotContain(Check("dataset {\n  world concept \"heart\"\n}").Diagnostics, d => d.Id == "LORA0212");
-    }
-
-    [Fact]
-    public void flipping_a_folder_is_a_warning_only_when_its_captions_name_left_or_right()
-    {
-        var folder = Directory.CreateTempSubdirectory("lora-flip-");
-        try
-        {
-            foreach (var (name, caption) in new[] { ("a", "a cat on the LEFT of a sofa"), ("b", "a cat, right paw raised"), ("c", "a cat sleeping"), ("d", "a bright cat") })
-            {
-                File.WriteAllBytes(Path.Combine(folder.FullName, name + ".png"), []);
-                File.WriteAllText(Path.Combine(folder.FullName, name + ".txt"), caption);
-            }
-            string Script(string flip) => $"dataset {{\n  folder \"{folder.FullName}\"\n{flip}}}";
-
-            var warning = Check(Script("  flip\n")).Diagnostics.Single(d => d.Id == "LORA0212");
-
-            Assert.Contains($"2 of the 4 captions in '{folder.FullName}' say left or right", warning.Message);
-            Assert.DoesNotContain(Check(Script("")).Diagnostics, d => d.Id == "LORA0212");
-            File.Delete(Path.Combine(folder.FullName, "a.txt"));
-            File.WriteAllText(Path.Combine(folder.FullName, "b.txt"), "a cat, paw raised");
-            Assert.DoesNotContain(Check(Script("  flip\n")).Diagnostics, d => d.Id == "LORA0212");
-        }
-        finally
-        {
-            folder.Delete(recursive: true);
-        }
-    }
-
     [Theory]
     [InlineData("dataset {\n  world held_in\n  trigger \"zjx\"\n  preserve\n}\ndataset {\n  world concept \"heart\"\n}", "LORA0131", 3, 11)]
     [InlineData("dataset {\n  world held_in\n  preserve\n}", "LORA0132", 1, 1)]

@@ -49,7 +49,7 @@ internal sealed partial class Binder
             captionExtension = extension.StartsWith('.') ? extension : "." + extension;
         }
 
-        var (source, imageCount, sourceName, sides) = BindSource(statement, section, captionExtension);
+        var (source, imageCount, sourceName) = BindSource(statement, section, captionExtension);
         var name = givenName ?? sourceName ?? "dataset";
 
         string? trigger = null;
@@ -63,10 +63,6 @@ internal sealed partial class Binder
         var repeats = WholeSetting(section, "repeats", NumberRange.AtLeast(1, 10_000)) ?? 1;
         var dropout = FractionSetting(section, "caption_dropout", NumberRange.Fraction) ?? 0;
         var flip = Flag(section.One("flip")) ?? false;
-        if (flip && sides is not null)
-        {
-            diagnostics.Add(DiagnosticDescriptors.FlipAgainstCaptions, section.One("flip")!.Keyword.Span, sides);
-        }
         var crop = Crop.Center;
         if (section.One("crop") is { } cropStatement && read.Single(cropStatement, "center or random") is { } cropValue
             && read.Choice("crop", "crop", cropValue, Vocabulary.Crops, out var chosenCrop))
@@ -95,8 +91,7 @@ internal sealed partial class Binder
         return plan;
     }
 
-    /// <returns>The source, its image count, a default dataset name, and (for the flip warning) which of its captions say left or right, or null if none do.</returns>
-    private (DatasetSource Source, int Images, string? Name, string? Sides) BindSource(StatementSyntax dataset, Section section, string captionExtension)
+    private (DatasetSource Source, int Images, string? Name) BindSource(StatementSyntax dataset, Section section, string captionExtension)
     {
         var folder = section.One("folder");
         var world = section.One("world");
@@ -106,36 +101,29 @@ internal sealed partial class Binder
             diagnostics.Add(DiagnosticDescriptors.DatasetWithTwoSources, world.Keyword.Span, label);
         }
         if (folder is not null) return BindFolder(folder, captionExtension);
-        if (world is not null)
-        {
-            var (source, images, name) = BindWorld(world);
-            return (source, images, name, "world captions say where their subject stands (on the left, on the right)");
-        }
+        if (world is not null) return BindWorld(world);
         diagnostics.Add(DiagnosticDescriptors.DatasetWithoutSource, dataset.Keyword.Span, label);
-        return (new FolderSource(directory), 0, null, null);
+        return (new FolderSource(directory), 0, null);
     }
 
-    private (DatasetSource, int, string?, string?) BindFolder(StatementSyntax statement, string captionExtension)
+    private (DatasetSource, int, string?) BindFolder(StatementSyntax statement, string captionExtension)
     {
         if (read.Single(statement, "a folder path in double quotes") is not { } value
             || read.Text("folder", value) is null
             || ResolvePath("folder", (StringSyntax)value) is not { } path)
         {
-            return (new FolderSource(directory), 0, null, null);
+            return (new FolderSource(directory), 0, null);
         }
         var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
-        var written = ((StringSyntax)value).Value;
         if (!Directory.Exists(path))
         {
-            diagnostics.Add(DiagnosticDescriptors.FolderNotFound, value.Span, written);
-            return (new FolderSource(path), 0, name, null);
+            diagnostics.Add(DiagnosticDescriptors.FolderNotFound, value.Span, ((StringSyntax)value).Value);
+            return (new FolderSource(path), 0, name);
         }
-        var facts = ImageFolder.Read(path, captionExtension);
-        if (facts.Images == 0) diagnostics.Add(DiagnosticDescriptors.NoImages, value.Span, written);
-        else if (facts.WithoutCaption > 0) diagnostics.Add(DiagnosticDescriptors.MissingCaptions, value.Span, facts.WithoutCaption, facts.Images, written, captionExtension);
-        var captioned = facts.Images - facts.WithoutCaption;
-        var sides = facts.Sided > 0 ? $"{facts.Sided} of the {captioned} captions in '{written}' say left or right" : null;
-        return (new FolderSource(path), facts.Images, name, sides);
+        var (images, withoutCaption) = ImageFolder.Count(path, captionExtension);
+        if (images == 0) diagnostics.Add(DiagnosticDescriptors.NoImages, value.Span, ((StringSyntax)value).Value);
+        else if (withoutCaption > 0) diagnostics.Add(DiagnosticDescriptors.MissingCaptions, value.Span, withoutCaption, images, ((StringSyntax)value).Value, captionExtension);
+        return (new FolderSource(path), images, name);
     }
 
     private (DatasetSource, int, string?) BindWorld(StatementSyntax statement)

@@ -115,8 +115,6 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor HighLearningRate = new("LORA0210", Warning, "lr {0} is high for {1}; 1e-4 is a common start");
     /// <summary>A sample block without prompts.</summary>
     public static readonly DiagnosticDescriptor SampleWithoutPrompts = new("LORA0211", Warning, "the sample block has no prompt, so no previews are drawn");
-    /// <summary>Mirroring pictures whose captions name a side.</summary>
-    public static readonly DiagnosticDescriptor FlipAgainstCaptions = new("LORA0212", Warning, "flip mirrors the pictures but not their captions, and {0}: a mirrored picture would teach the wrong side (leave flip out here)");
 
     // Information
     /// <summary>Training without previews.</summary>

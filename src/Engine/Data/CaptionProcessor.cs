@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace LoraNotebooks.Engine.Data;
 
 /// <summary>
@@ -5,8 +7,19 @@ namespace LoraNotebooks.Engine.Data;
 /// caption lacks it, comma-separated tags are shuffled except the first N, and the whole caption is
 /// dropped (trained as "") at the dropout rate, which teaches the unconditional prediction.
 /// </summary>
-public static class CaptionProcessor
+public static partial class CaptionProcessor
 {
+    /// <summary>
+    /// The caption of the mirrored picture: "left" and "right" (as words, in any case) swap, so that
+    /// "a red circle on the left" stays true of a flipped picture and a flip never teaches the wrong side.
+    /// </summary>
+    public static string Mirrored(string caption) => SideWord().Replace(caption, side =>
+    {
+        var other = side.Value.Equals("left", StringComparison.OrdinalIgnoreCase) ? "right" : "left";
+        if (side.Value.All(char.IsUpper)) return other.ToUpperInvariant();
+        return char.IsUpper(side.Value[0]) ? char.ToUpperInvariant(other[0]) + other[1..] : other;
+    });
+
     /// <summary><paramref name="caption"/> with <paramref name="trigger"/> put first (as its own tag) unless it already contains it.</summary>
     public static string WithTrigger(string caption, string? trigger)
     {
@@ -36,4 +49,7 @@ public static class CaptionProcessor
             return "";
         return shuffleKeep is { } keep ? Shuffle(caption, keep, random) : caption;
     }
+
+    [GeneratedRegex(@"\b(left|right)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex SideWord();
 }

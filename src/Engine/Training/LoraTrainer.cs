@@ -253,7 +253,10 @@ public sealed class LoraTrainer
         public void Dispose() => _network.Enabled = _was;
     }
 
-    /// <summary>Images [B, 3, H, W] (cut at random and flipped at random where the dataset says so) and the captions for this micro-batch.</summary>
+    /// <summary>
+    /// Images [B, 3, H, W] (cut at random and flipped at random where the dataset says so) and the captions for this
+    /// micro-batch; a flipped picture's caption has left and right swapped.
+    /// </summary>
     private (Tensor Images, List<string> Captions) Batch(IReadOnlyList<BatchItem> items, long microBatch, IReadOnlyList<int>? positions = null)
     {
         using var scope = NewDisposeScope();
@@ -269,9 +272,13 @@ public sealed class LoraTrainer
         {
             var dataset = items[k].Dataset.Plan;
             var random = StepSeeds.Random(_plan.Train.Seed, 2, microBatch, positions?[k] ?? k);
+            var caption = items[k].Image.Caption;
             if (dataset.Flip && random.Next(2) == 1)
+            {
                 flips.Add(k);
-            captions.Add(CaptionProcessor.ForStep(items[k].Image.Caption, dataset.CaptionShuffle?.KeepTokens, dataset.CaptionDropout, random));
+                caption = CaptionProcessor.Mirrored(caption);
+            }
+            captions.Add(CaptionProcessor.ForStep(caption, dataset.CaptionShuffle?.KeepTokens, dataset.CaptionDropout, random));
         }
         if (flips.Count > 0)
         {

@@ -41,6 +41,17 @@ public sealed class PipelineTests
         Assert.Equal("a red square", CaptionProcessor.WithTrigger("a red square", null));
     }
 
+    [Theory]
+    [InlineData("a small red circle on the left, blue background", "a small red circle on the right, blue background")]
+    [InlineData("ada person, a large figure on the right", "ada person, a large figure on the left")]
+    [InlineData("Left paw raised, RIGHT ear folded, a bright, leftover cake", "Right paw raised, LEFT ear folded, a bright, leftover cake")]
+    [InlineData("a large figure in the center", "a large figure in the center")]
+    public void a_flipped_pictures_caption_swaps_left_and_right_as_words(string caption, string mirrored)
+    {
+        Assert.Equal(mirrored, CaptionProcessor.Mirrored(caption));
+        Assert.Equal(caption, CaptionProcessor.Mirrored(mirrored));
+    }
+
     [Fact]
     public void caption_shuffle_keeps_the_first_tags_in_place_and_moves_the_rest()
     {
