@@ -233,7 +233,9 @@ public class TinyDiffusionModelTests
         Assert.Contains("lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn2_to_k", names);
         Assert.Contains("lora_unet_mid_block_attentions_0_transformer_blocks_0_attn1_to_out_0", names);
         Assert.Contains("lora_te_text_model_encoder_layers_0_self_attn_q_proj", names);
-        Assert.True(model.Sample(["a red circle"], [7], steps: 3).eq(before).all().item<bool>());
+        // Adding the adapter's exact zeros gives a new output tensor, and on some CPUs the layers after it then take
+        // another kernel: the picture may move by float rounding (5e-7 measured), never by more.
+        Assert.True(model.Sample(["a red circle"], [7], steps: 3).allclose(before, rtol: 0, atol: 1e-5));
 
         // The hooks fire: a non-zero adapter does change the picture.
         using (no_grad())
