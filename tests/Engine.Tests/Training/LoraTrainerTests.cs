@@ -1,6 +1,7 @@
 using LoraNotebooks.Dsl.Plans;
 using LoraNotebooks.Engine.Adapters;
 using LoraNotebooks.Engine.Diffusion;
+using LoraNotebooks.Engine.Imaging;
 using LoraNotebooks.Engine.Lora;
 using LoraNotebooks.Engine.Models;
 using LoraNotebooks.Engine.Training;
@@ -235,6 +236,63 @@ public sealed class LoraTrainerTests : IDisposable
         Assert.Equal(ScalarType.BFloat16, _setup.Model.UNet.parameters().First().dtype);
         Assert.All(events.OfType<StepEvent>(), s => Assert.True(double.IsFinite(s.Loss)));
         Assert.Equal(["F32"], AdapterReport.Read(Path.Combine(_setup.Root, "out", "adapter.safetensors")).DTypes);
+    }
+
+    [Fact]
+    public void a_flipped_picture_trains_with_left_and_right_swapped_in_its_caption()
+    {
+        // Half the pictures have their white half on the left, half on the right, and say so.
+        foreach (var i in Enumerable.Range(0, 4))
+        {
+            var onLeft = i % 2 == 0;
+            var rgb = new byte[8 * 8 * 3];
+            for (var p = 0; p < 64; p++)
+                if (p % 8 < 4 == onLeft)
+                    rgb.AsSpan(p * 3, 3).Fill(255);
+            RgbImage.WritePng(Path.Combine(_setup.Data, $"img-{i}.png"), rgb, 8);
+            File.WriteAllText(Path.Combine(_setup.Data, $"img-{i}.txt"), onLeft ? "white on the left" : "white on the right");
+        }
+        using var lora = new LoraModel(_setup.Model.Parts);
+        var recording = new Recording(_setup.Model);
+        new LoraTrainer(recording, lora, Plan("steps 8", dataset: "flip")).Run();
+
+        // Every picture the loss saw has its white half on the side its caption names, flipped or not.
+        var seen = recording.Seen.Select(s => (WhiteOnLeft: s.Image[.., ..4].mean().item<float>() > s.Image[.., 4..].mean().item<float>(), s.Caption)).ToList();
+        Assert.Equal(16, seen.Count);
+        Assert.All(seen, s => Assert.Equal(s.WhiteOnLeft ? "zq, white on the left" : "zq, white on the right", s.Caption));
+        Assert.Contains(seen, s => s.Caption.EndsWith("left", StringComparison.Ordinal));
+        Assert.Contains(seen, s => s.Caption.EndsWith("right", StringComparison.Ordinal));
+    }
+
+    /// <summary>A base that keeps every picture and caption its loss is given.</summary>
+    private sealed class Recording(TinyDiffusionModel inner) : IDiffusionBase
+    {
+        public List<(Tensor Image, string Caption)> Seen { get; } = [];
+
+        public IReadOnlyList<ModelPart> Parts => inner.Parts;
+        public int Resolution => inner.Resolution;
+        public double DefaultGuidance => inner.DefaultGuidance;
+        public string TextRead(string caption) => inner.TextRead(caption);
+        public void MoveTo(Device device) => inner.MoveTo(device);
+        public (string KohyaVersion, string ModelSpec) Architecture => inner.Architecture;
+        public int TrainTimesteps => inner.TrainTimesteps;
+        public Device Device => inner.Device;
+        public void CastWeights(ScalarType dtype) => inner.CastWeights(dtype);
+        public void SaveWeights(string path, IReadOnlyDictionary<string, string>? metadata = null) => inner.SaveWeights(path, metadata);
+        public void Dispose() { }
+
+        public Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null)
+        {
+            for (var i = 0; i < captions.Count; i++)
+                Seen.Add((images[i].mean([0]).detach().clone().DetachFromDisposeScope(), captions[i]));
+            return inner.Loss(images, captions, generator, options, timesteps);
+        }
+
+        public Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly) =>
+            inner.PreservationLoss(images, captions, generator, baseOnly);
+
+        public Tensor Sample(IReadOnlyList<string> prompts, IReadOnlyList<long> seeds, int steps = 20, double guidance = 3, string? negativePrompt = null, SamplerKind sampler = SamplerKind.Ddim) =>
+            inner.Sample(prompts, seeds, steps, guidance, negativePrompt, sampler);
     }
 
     /// <summary>A base whose loss turns NaN after some calls: how a diverging run looks to the trainer.</summary>
