@@ -265,41 +265,33 @@ public sealed class LoraTrainerTests : IDisposable
     }
 
     /// <summary>A base that keeps every picture and caption its loss is given.</summary>
-    private sealed class Recording(TinyDiffusionModel inner) : IDiffusionBase
+    private sealed class Recording(TinyDiffusionModel inner) : Delegating(inner)
     {
         public List<(Tensor Image, string Caption)> Seen { get; } = [];
 
-        public IReadOnlyList<ModelPart> Parts => inner.Parts;
-        public int Resolution => inner.Resolution;
-        public double DefaultGuidance => inner.DefaultGuidance;
-        public string TextRead(string caption) => inner.TextRead(caption);
-        public void MoveTo(Device device) => inner.MoveTo(device);
-        public (string KohyaVersion, string ModelSpec) Architecture => inner.Architecture;
-        public int TrainTimesteps => inner.TrainTimesteps;
-        public Device Device => inner.Device;
-        public void CastWeights(ScalarType dtype) => inner.CastWeights(dtype);
-        public void SaveWeights(string path, IReadOnlyDictionary<string, string>? metadata = null) => inner.SaveWeights(path, metadata);
-        public void Dispose() { }
-
-        public Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null)
+        public override Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null)
         {
             for (var i = 0; i < captions.Count; i++)
                 Seen.Add((images[i].mean([0]).detach().clone().DetachFromDisposeScope(), captions[i]));
-            return inner.Loss(images, captions, generator, options, timesteps);
+            return base.Loss(images, captions, generator, options, timesteps);
         }
-
-        public Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly) =>
-            inner.PreservationLoss(images, captions, generator, baseOnly);
-
-        public Tensor Sample(IReadOnlyList<string> prompts, IReadOnlyList<long> seeds, int steps = 20, double guidance = 3, string? negativePrompt = null, SamplerKind sampler = SamplerKind.Ddim) =>
-            inner.Sample(prompts, seeds, steps, guidance, negativePrompt, sampler);
     }
 
     /// <summary>A base whose loss turns NaN after some calls: how a diverging run looks to the trainer.</summary>
-    private sealed class NaNAfter(TinyDiffusionModel inner, int calls) : IDiffusionBase
+    private sealed class NaNAfter(TinyDiffusionModel inner, int calls) : Delegating(inner)
     {
         private int _calls;
 
+        public override Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null)
+        {
+            var loss = base.Loss(images, captions, generator, options, timesteps);
+            return ++_calls > calls ? loss * float.NaN : loss;
+        }
+    }
+
+    /// <summary>A base that does what the tiny model does; tests override the loss to watch or break it.</summary>
+    private abstract class Delegating(TinyDiffusionModel inner) : IDiffusionBase
+    {
         public IReadOnlyList<ModelPart> Parts => inner.Parts;
         public int Resolution => inner.Resolution;
         public double DefaultGuidance => inner.DefaultGuidance;
@@ -312,11 +304,8 @@ public sealed class LoraTrainerTests : IDisposable
         public void SaveWeights(string path, IReadOnlyDictionary<string, string>? metadata = null) => inner.SaveWeights(path, metadata);
         public void Dispose() { }
 
-        public Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null)
-        {
-            var loss = inner.Loss(images, captions, generator, options, timesteps);
-            return ++_calls > calls ? loss * float.NaN : loss;
-        }
+        public virtual Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null) =>
+            inner.Loss(images, captions, generator, options, timesteps);
 
         public Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly) =>
             inner.PreservationLoss(images, captions, generator, baseOnly);
