@@ -33,12 +33,24 @@ public class BinderTests
         var training = plan.Training!;
         var everyday = training.Datasets[1];
         Assert.Equal(new WorldSource(WorldSource.HeldIn, "", 40), everyday.Source);
-        Assert.Equal((40, 2.0), (everyday.ImageCount, everyday.Preserve));
+        Assert.Equal((40, new Preservation(2)), (everyday.ImageCount, everyday.Preserve));
         Assert.Null(training.Datasets[0].Preserve);
         Assert.Equal(new WorldSource("concept", "heart", 20), training.TaughtWorld);
-        Assert.Equal(1.0, Check("dataset {\n  world concept \"heart\"\n}\ndataset {\n  world held_in\n  preserve\n}").Plan!.Training!.Datasets[1].Preserve);
+        Assert.Equal(new Preservation(1), Check("dataset {\n  world concept \"heart\"\n}\ndataset {\n  world held_in\n  preserve\n}").Plan!.Training!.Datasets[1].Preserve);
         Assert.Contains("dataset everyday: 40 images x 1 repeats = 40 per epoch; preserves the base's output (weight 2)", PreflightRenderer.Render(
             Check("dataset \"hearts\" {\n  world concept \"heart\"\n}\ndataset \"everyday\" {\n  world held_in count 40\n  preserve weight 2\n}").Summary!));
+    }
+
+    [Fact]
+    public void a_preserving_dataset_can_draw_a_share_of_its_timesteps_from_the_noisiest_tenth()
+    {
+        const string script = "dataset \"hearts\" {\n  world concept \"heart\"\n}\ndataset \"scenes\" {\n  world held_in\n  preserve weight 6 noisy 50%\n}";
+
+        var result = Check(script);
+
+        Assert.Equal(new Preservation(6, 0.5), result.Plan!.Training!.Datasets[1].Preserve);
+        Assert.Contains("preserves the base's output (weight 6, 50% of its timesteps in the noisiest tenth)", PreflightRenderer.Render(result.Summary!));
+        Assert.Equal(new Preservation(1, 0.25), Check(script.Replace("weight 6 noisy 50%", "noisy 0.25")).Plan!.Training!.Datasets[1].Preserve);
     }
 
     [Fact]
@@ -74,6 +86,7 @@ public class BinderTests
     [InlineData("dataset {\n  world held_in\n  preserve\n}", "LORA0132", 1, 1)]
     [InlineData("dataset {\n  world concept \"heart\"\n}\ndataset {\n  world held_in\n  preserve weight 0\n}", "LORA0112", 6, 19)]
     [InlineData("dataset {\n  world concept \"heart\"\n}\ndataset {\n  world held_in\n  preserve strength 2\n}", "LORA0107", 6, 12)]
+    [InlineData("dataset {\n  world concept \"heart\"\n}\ndataset {\n  world held_in\n  preserve noisy 150%\n}", "LORA0112", 6, 18)]
     public void preserving_datasets_are_checked(string script, string id, int line, int column)
     {
         var error = Check(script).Diagnostics.First(d => d.Severity == Diagnostics.DiagnosticSeverity.Error);

@@ -169,12 +169,18 @@ internal sealed partial class Binder
         _ => read.Text(owner, value),
     };
 
-    /// <summary><c>preserve</c> or <c>preserve weight 0.5</c>: the weight of output preservation (1 when not given), or null without the statement.</summary>
-    private double? BindPreserve(StatementSyntax? statement)
+    /// <summary>
+    /// <c>preserve</c>, <c>preserve weight 0.5</c>, <c>preserve weight 6 noisy 50%</c>: the weight of output
+    /// preservation (1 when not given) and the share of its timesteps drawn from the noisiest tenth (none when
+    /// not given); null without the statement.
+    /// </summary>
+    private Preservation? BindPreserve(StatementSyntax? statement)
     {
         if (statement is null) return null;
         var options = Options.Read(statement, 0, Vocabulary.StatementOptions["preserve"], "preserve", diagnostics);
-        return options["weight"] is { } weight ? read.Number("weight", weight, NumberRange.Above(0, 1000)) ?? 1 : 1;
+        var weight = options["weight"] is { } w ? read.Number("weight", w, NumberRange.Above(0, 1000)) ?? 1 : 1;
+        var noisy = options["noisy"] is { } n ? read.Fraction("noisy", n, NumberRange.AtLeast(0, 1)) ?? 0 : 0;
+        return new Preservation(weight, noisy);
     }
 
     private CaptionShuffle? BindCaptionShuffle(StatementSyntax? statement)

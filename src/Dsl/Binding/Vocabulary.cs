@@ -156,7 +156,7 @@ internal static class Vocabulary
     public static readonly IReadOnlyDictionary<string, string[]> StatementOptions = new Dictionary<string, string[]>
     {
         ["world"] = ["count"],
-        ["preserve"] = ["weight"],
+        ["preserve"] = ["weight", "noisy"],
         ["caption_shuffle"] = ["keep"],
         ["target"] = ["rank", "alpha"],
         ["schedule"] = ["cycles"],

@@ -79,7 +79,7 @@ public static class Completions
         "checkpoint" => Values(["every"]),
         "load" or "merge" or "inspect" => Values([Vocabulary.Trained]),
         "world" when worlds is not null => Values([.. worlds.Families, Plans.WorldSource.HeldIn]),
-        "preserve" => Values(["weight"]),
+        "preserve" => Values(Vocabulary.StatementOptions["preserve"]),
         _ => [],
     };
 

@@ -16,8 +16,8 @@ namespace LoraNotebooks.Dsl.Plans;
 /// <param name="Resolution">Training size in pixels (square), or null for the base model's own size.</param>
 /// <param name="Crop">How a picture larger than its bucket is cut to it: at the centre once, or at a random place each time it is drawn.</param>
 /// <param name="Preserve">
-/// Null for a dataset that teaches. Otherwise the weight of output preservation: its pictures and captions
-/// train the adapter to leave the model's prediction as the base makes it (regularisation against leakage).
+/// Null for a dataset that teaches. Otherwise how it preserves: its pictures and captions train the adapter to
+/// leave the model's prediction as the base makes it (regularisation against leakage).
 /// </param>
 public sealed record DatasetPlan(
     string Name,
@@ -32,7 +32,7 @@ public sealed record DatasetPlan(
     bool Flip,
     int? Resolution,
     Crop Crop = Crop.Center,
-    double? Preserve = null)
+    Preservation? Preserve = null)
 {
     /// <summary>Images that train (the rest are held out for validation).</summary>
     public int TrainImages => ImageCount - ValidationImages;
@@ -41,6 +41,16 @@ public sealed record DatasetPlan(
     [Browsable(false)]
     public bool Preserves => Preserve is not null;
 }
+
+/// <summary>
+/// Output preservation: a dataset whose pictures train the adapter to leave the base's prediction unchanged.
+/// </summary>
+/// <param name="Weight">How much its loss counts against the teaching loss.</param>
+/// <param name="NoisyShare">
+/// The share (0 to 1) of its timesteps drawn from the noisiest tenth of the schedule instead of uniformly. Sampling
+/// settles a picture's layout and background in its first, noisiest steps, where a uniform draw spends a tenth.
+/// </param>
+public sealed record Preservation(double Weight, double NoisyShare = 0);
 
 /// <summary>Where a picture is cut to its training size.</summary>
 public enum Crop

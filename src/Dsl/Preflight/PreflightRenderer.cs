@@ -15,7 +15,8 @@ public static class PreflightRenderer
         {
             var held = d.ValidationImages > 0 ? $" ({N(d.ValidationImages)} held out for validation)" : "";
             var unnamed = d.Unnamed is { } member ? $", captioned without '{member}'" : "";
-            var preserves = d.Preserve is { } weight ? $"; preserves the base's output (weight {weight.ToString("0.###", CultureInfo.InvariantCulture)}{unnamed})" : "";
+            var noisy = d.Preserve is { NoisyShare: > 0 and var share } ? $", {(share * 100).ToString("0.#", CultureInfo.InvariantCulture)}% of its timesteps in the noisiest tenth" : "";
+            var preserves = d.Preserve is { } p ? $"; preserves the base's output (weight {p.Weight.ToString("0.###", CultureInfo.InvariantCulture)}{noisy}{unnamed})" : "";
             text.AppendLine($"  dataset {d.Name}: {N(d.Images)} images{held} x {N(d.Repeats)} repeats = {N(d.ImagesPerEpoch)} per epoch{preserves}");
         }
         var perStep = summary.Batch * summary.GradAccumulation;

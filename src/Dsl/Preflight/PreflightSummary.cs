@@ -58,10 +58,10 @@ public sealed record PreflightSummary(
 }
 
 /// <summary>
-/// One dataset's share of an epoch; <paramref name="Preserve"/> is its preservation weight, or null when it teaches;
+/// One dataset's share of an epoch; <paramref name="Preserve"/> is how it preserves, or null when it teaches;
 /// <paramref name="Unnamed"/> is the world member whose pictures a preserving dataset shows captioned without its word.
 /// </summary>
-public sealed record DatasetSummary(string Name, int Images, int ValidationImages, int Repeats, double? Preserve = null, string? Unnamed = null)
+public sealed record DatasetSummary(string Name, int Images, int ValidationImages, int Repeats, Preservation? Preserve = null, string? Unnamed = null)
 {
     /// <summary>(images − held out) × repeats.</summary>
     public long ImagesPerEpoch => (long)(Images - ValidationImages) * Repeats;

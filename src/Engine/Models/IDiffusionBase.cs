@@ -54,9 +54,10 @@ public interface IDiffusionBase : IDisposable
     /// The output-preservation loss: <paramref name="images"/> are noised as <see cref="Loss"/> does, and the
     /// model's prediction as it is now is compared (mean squared difference) with its prediction while
     /// <paramref name="baseOnly"/> is in effect (the adapters switched off; no gradient flows there).
-    /// Zero while the adapters change nothing.
+    /// Zero while the adapters change nothing. A share <paramref name="noisyShare"/> of the timesteps (0 to 1)
+    /// is drawn from the noisiest tenth of the schedule; with 0 the draws are those of a uniform draw alone.
     /// </summary>
-    Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly);
+    Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly, double noisyShare = 0);
 
     /// <summary>One image per prompt, [B, 3, H, W] in [0, 1]; image b depends only on its prompt and <paramref name="seeds"/>[b].</summary>
     Tensor Sample(IReadOnlyList<string> prompts, IReadOnlyList<long> seeds, int steps = 20, double guidance = 3,

@@ -228,11 +228,12 @@ public sealed class LoraTrainer
         }
         var network = _lora.Networks.Single(n => n.AdapterName == AdapterName);
         // Numbers enter the graph as kept-alive scalars (ScalarMath): TorchSharp's implicit ones can be finalized mid-call.
-        foreach (var group in positions.Where(p => p.Item.Dataset.Plan.Preserves).GroupBy(p => p.Item.Dataset.Plan.Preserve!.Value))
+        foreach (var group in positions.Where(p => p.Item.Dataset.Plan.Preserves).GroupBy(p => p.Item.Dataset.Plan.Preserve!))
         {
             var members = group.ToList();
             var (images, captions) = Batch([.. members.Select(p => p.Item)], microBatch, [.. members.Select(p => p.Position)]);
-            total = total + ScalarMath.Times(_model.PreservationLoss(images, captions, noise, () => new AdapterOff(network)), group.Key * members.Count / items.Count);
+            var loss = _model.PreservationLoss(images, captions, noise, () => new AdapterOff(network), group.Key.NoisyShare);
+            total = total + ScalarMath.Times(loss, group.Key.Weight * members.Count / items.Count);
         }
         return total.MoveToOuterDisposeScope();
     }

@@ -141,6 +141,29 @@ public class TinyDiffusionModelTests
         Assert.Contains(message, Assert.Throws<ArgumentException>(config.Validate).Message);
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.5)]
+    [InlineData(1.0)]
+    public void preservation_draws_the_asked_share_of_its_timesteps_from_the_noisiest_tenth(double share)
+    {
+        using var model = Tiny();
+        using var generator = new Generator(3);
+        using var uniform = new Generator(3);
+
+        using var timesteps = model.PreservationTimesteps(4000, generator, share);
+
+        var noisiest = timesteps.ge(model.TrainTimesteps * 9 / 10).sum().item<long>() / 4000.0;
+        var expected = share + (1 - share) / 10; // the uniform draws land there a tenth of the time
+        Assert.InRange(noisiest, expected - 0.03, expected + 0.03);
+        Assert.True(timesteps.ge(0).all().item<bool>() && timesteps.lt(model.TrainTimesteps).all().item<bool>());
+        if (share == 0) // a dataset without the option draws exactly what it always drew
+        {
+            using var before = randint(0, model.TrainTimesteps, [4000], dtype: int64, generator: uniform);
+            Assert.True(timesteps.equal(before).all().item<bool>());
+        }
+    }
+
     [Fact]
     public void forward_passes_have_the_expected_shapes()
     {

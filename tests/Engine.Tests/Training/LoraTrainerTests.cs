@@ -264,10 +264,44 @@ public sealed class LoraTrainerTests : IDisposable
         Assert.Contains(seen, s => s.Caption.EndsWith("right", StringComparison.Ordinal));
     }
 
-    /// <summary>A base that notes, for every picture its loss is given, its caption and whether it is brighter on the left.</summary>
+    [Fact]
+    public void each_preserving_dataset_draws_its_own_share_of_noisy_timesteps()
+    {
+        var other = Path.Combine(_setup.Root, "other");
+        Directory.CreateDirectory(other);
+        for (var i = 0; i < 2; i++)
+        {
+            RgbImage.WritePng(Path.Combine(other, $"img-{i}.png"), new byte[8 * 8 * 3], 8);
+            File.WriteAllText(Path.Combine(other, $"img-{i}.txt"), "a black square");
+        }
+        var plan = Plan("steps 10", extra: "dataset \"noisy\" {\n  folder \"other\"\n  preserve noisy 50%\n}\n"
+            + "dataset \"uniform\" {\n  folder \"data\"\n  preserve weight 2\n}");
+        using var lora = new LoraModel(_setup.Model.Parts);
+        var recording = new Recording(_setup.Model);
+
+        new LoraTrainer(recording, lora, plan).Run();
+
+        var preserved = recording.Preserved;
+        Assert.Contains(preserved, p => p.Caption == "a black square");
+        Assert.Contains(preserved, p => p.Caption != "a black square");
+        Assert.All(preserved, p => Assert.Equal(p.Caption == "a black square" ? 0.5 : 0, p.NoisyShare));
+    }
+
+    /// <summary>
+    /// A base that notes, for every picture its loss is given, its caption and whether it is brighter on the left; and
+    /// for every picture it preserves, its caption and the share of noisy timesteps asked for.
+    /// </summary>
     private sealed class Recording(TinyDiffusionModel inner) : Delegating(inner)
     {
         public List<(bool WhiteOnLeft, string Caption)> Seen { get; } = [];
+
+        public List<(string Caption, double NoisyShare)> Preserved { get; } = [];
+
+        public override Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly, double noisyShare = 0)
+        {
+            Preserved.AddRange(captions.Select(c => (c, noisyShare)));
+            return base.PreservationLoss(images, captions, generator, baseOnly, noisyShare);
+        }
 
         public override Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null)
         {
@@ -307,8 +341,8 @@ public sealed class LoraTrainerTests : IDisposable
         public virtual Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null) =>
             inner.Loss(images, captions, generator, options, timesteps);
 
-        public Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly) =>
-            inner.PreservationLoss(images, captions, generator, baseOnly);
+        public virtual Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly, double noisyShare = 0) =>
+            inner.PreservationLoss(images, captions, generator, baseOnly, noisyShare);
 
         public Tensor Sample(IReadOnlyList<string> prompts, IReadOnlyList<long> seeds, int steps = 20, double guidance = 3, string? negativePrompt = null, SamplerKind sampler = SamplerKind.Ddim) =>
             inner.Sample(prompts, seeds, steps, guidance, negativePrompt, sampler);
