@@ -51,6 +51,9 @@ public class BinderTests
         Assert.Equal(new Preservation(6, 0.5), result.Plan!.Training!.Datasets[1].Preserve);
         Assert.Contains("preserves the base's output (weight 6, 50% of its timesteps in the noisiest tenth)", PreflightRenderer.Render(result.Summary!));
         Assert.Equal(new Preservation(1, 0.25), Check(script.Replace("weight 6 noisy 50%", "noisy 0.25")).Plan!.Training!.Datasets[1].Preserve);
+        // A plan's text is its run's fingerprint: without a share it prints as it did before the share existed.
+        var text = Check(script.Replace(" noisy 50%", "")).Plan!.Training!.Datasets[1].ToString();
+        Assert.Contains("Preserve = 6, ", text);
     }
 
     [Fact]

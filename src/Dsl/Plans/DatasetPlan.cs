@@ -50,7 +50,14 @@ public sealed record DatasetPlan(
 /// The share (0 to 1) of its timesteps drawn from the noisiest tenth of the schedule instead of uniformly. Sampling
 /// settles a picture's layout and background in its first, noisiest steps, where a uniform draw spends a tenth.
 /// </param>
-public sealed record Preservation(double Weight, double NoisyShare = 0);
+public sealed record Preservation(double Weight, double NoisyShare = 0)
+{
+    /// <summary>
+    /// The weight alone while no timestep leans noisy, as the bare weight printed before the share existed: a run's
+    /// fingerprint is its plan's text, so checkpoints written then still resume and outputs are still recognised.
+    /// </summary>
+    public override string ToString() => NoisyShare == 0 ? $"{Weight}" : $"{Weight} noisy {NoisyShare}";
+}
 
 /// <summary>Where a picture is cut to its training size.</summary>
 public enum Crop
