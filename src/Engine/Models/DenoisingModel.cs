@@ -139,13 +139,15 @@ public abstract class DenoisingModel : nn.Module, IDiffusionBase
     /// </summary>
     internal Tensor PreservationTimesteps(long batch, Generator generator, double noisyShare)
     {
-        var timesteps = randint(0, TrainTimesteps, [batch], dtype: int64, generator: generator);
-        if (noisyShare <= 0)
-            return timesteps;
         using var scope = NewDisposeScope();
-        var noisiest = randint(TrainTimesteps - TrainTimesteps / 10, TrainTimesteps, [batch], dtype: int64, generator: generator);
-        using var share = noisyShare.ToScalar();
-        return where(rand([batch], generator: generator).lt(share), noisiest, timesteps).MoveToOuterDisposeScope();
+        var timesteps = randint(0, TrainTimesteps, [batch], dtype: int64, generator: generator);
+        if (noisyShare > 0)
+        {
+            var noisiest = randint(TrainTimesteps - TrainTimesteps / 10, TrainTimesteps, [batch], dtype: int64, generator: generator);
+            using var share = noisyShare.ToScalar();
+            timesteps = where(rand([batch], generator: generator).lt(share), noisiest, timesteps);
+        }
+        return timesteps.MoveToOuterDisposeScope();
     }
 
     /// <summary>
