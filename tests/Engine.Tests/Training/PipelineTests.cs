@@ -173,6 +173,56 @@ public sealed class PipelineTests
         Assert.True(parameter.eq(copy).all().item<bool>());
     }
 
+    [Fact]
+    public void adamw_updates_exactly_as_torchsharps_adamw_and_resumes_its_checkpoints()
+    {
+        // Ours keeps its scalars alive through each libtorch call; the arithmetic must stay TorchSharp's to the bit.
+        var plan = new AdamWOptimizer(0.9, 0.99, 1e-6, 0.01);
+        manual_seed(11);
+        var (a, b, target) = (randn(8, 4), randn(4, 8), randn(8, 8));
+        TorchSharp.Modules.Parameter[] Copies() => [new(a.clone()), new(b.clone())];
+        void Backward(TorchSharp.Modules.Parameter[] p) => p[0].matmul(p[1]).sub(target).square().sum().backward();
+        var (ours, theirs) = (Copies(), Copies());
+        ParameterGroup[] Groups(TorchSharp.Modules.Parameter[] p) => [new("unet", [p[0]], 0.05), new("text_encoder", [p[1]], 0.02)];
+        using var adamw = TrainingOptimizer.Create(plan, Groups(ours));
+        using var torchAdamW = optim.AdamW(
+            [new TorchSharp.Modules.AdamW.ParamGroup([theirs[0]], 0.05, 0.9, 0.99, 1e-6, 0.01), new TorchSharp.Modules.AdamW.ParamGroup([theirs[1]], 0.02, 0.9, 0.99, 1e-6, 0.01)],
+            0.05, 0.9, 0.99, 1e-6, 0.01);
+        void StepBoth(double factor)
+        {
+            adamw.ZeroGrad();
+            Backward(ours);
+            adamw.Step(factor);
+            torchAdamW.zero_grad();
+            Backward(theirs);
+            foreach (var (group, scale) in torchAdamW.ParamGroups.Zip(new[] { 0.05, 0.02 }))
+                group.LearningRate = scale * factor;
+            torchAdamW.step();
+        }
+        foreach (var factor in new[] { 0.2, 0.6, 1.0, 1.0, 0.7 })
+            StepBoth(factor);
+        Assert.True(ours[0].eq(theirs[0]).all().item<bool>() && ours[1].eq(theirs[1]).all().item<bool>());
+
+        // A checkpoint written while AdamW was TorchSharp's own continues exactly as TorchSharp's would.
+        using var bytes = new MemoryStream();
+        using (var writer = new BinaryWriter(bytes, System.Text.Encoding.UTF8, leaveOpen: true))
+            torchAdamW.save_state_dict(writer);
+        var resumed = Copies();
+        using (no_grad())
+            for (var i = 0; i < 2; i++)
+                resumed[i].copy_(theirs[i]);
+        using var restored = TrainingOptimizer.Create(plan, Groups(resumed));
+        restored.LoadState(new Dictionary<string, Tensor> { ["torch_state"] = tensor(bytes.ToArray()) });
+        for (var k = 0; k < 3; k++)
+        {
+            restored.ZeroGrad();
+            Backward(resumed);
+            restored.Step(0.5);
+            StepBoth(0.5);
+        }
+        Assert.True(resumed[0].eq(theirs[0]).all().item<bool>() && resumed[1].eq(theirs[1]).all().item<bool>());
+    }
+
     private static (TorchSharp.Modules.Parameter, TrainingOptimizer) Make(OptimizerPlan plan, double lr)
     {
         var parameter = new TorchSharp.Modules.Parameter(zeros(16));

@@ -32,11 +32,12 @@ internal sealed class Lion : TrainingOptimizer
                 if (parameter.grad is not { } grad)
                     continue;
                 using var scope = NewDisposeScope();
-                var update = (m * _plan.Beta1 + grad * (1 - _plan.Beta1)).sign_();
+                using var s = new ScalarScope();
+                var update = m.mul(s[_plan.Beta1]).add(grad.mul(s[1 - _plan.Beta1]), s[1]).sign_();
                 if (_plan.WeightDecay != 0)
-                    parameter.mul_(1 - lr * _plan.WeightDecay);
-                parameter.add_(update, alpha: -lr);
-                m.mul_(_plan.Beta2).add_(grad, alpha: 1 - _plan.Beta2);
+                    parameter.mul_(s[1 - lr * _plan.WeightDecay]);
+                parameter.add_(update, alpha: s[-lr]);
+                m.mul_(s[_plan.Beta2]).add_(grad, alpha: s[1 - _plan.Beta2]);
             }
         }
     }

@@ -52,10 +52,11 @@ internal sealed class Prodigy : TrainingOptimizer
                 if (parameter.grad is not { } grad)
                     continue;
                 using var scope = NewDisposeScope();
+                using var n = new ScalarScope();
                 _dNumerator += d / D0 * dlr * grad.flatten().dot((initial - parameter).flatten()).to(float64).item<double>();
-                expAvg.mul_(beta1).add_(grad, alpha: d * (1 - beta1));
-                expAvgSq.mul_(beta2).addcmul_(grad, grad, value: d * d * (1 - beta2));
-                s.mul_(beta3).add_(grad, alpha: d / D0 * dlr);
+                expAvg.mul_(n[beta1]).add_(grad, alpha: n[d * (1 - beta1)]);
+                expAvgSq.mul_(n[beta2]).addcmul_(grad, grad, value: n[d * d * (1 - beta2)]);
+                s.mul_(n[beta3]).add_(grad, alpha: n[d / D0 * dlr]);
                 dDenominator += s.abs().sum().to(float64).item<double>();
             }
         }
@@ -75,10 +76,11 @@ internal sealed class Prodigy : TrainingOptimizer
                 if (parameter.grad is null)
                     continue;
                 using var scope = NewDisposeScope();
-                var denominator = expAvgSq.sqrt().add_(_d * Epsilon);
+                using var n = new ScalarScope();
+                var denominator = expAvgSq.sqrt().add_(n[_d * Epsilon]);
                 if (_plan.WeightDecay != 0)
-                    parameter.add_(parameter, alpha: -_plan.WeightDecay * dlr);
-                parameter.addcdiv_(expAvg, denominator, value: -dlr);
+                    parameter.add_(parameter, alpha: n[-_plan.WeightDecay * dlr]);
+                parameter.addcdiv_(expAvg, denominator, value: n[-dlr]);
             }
         }
     }

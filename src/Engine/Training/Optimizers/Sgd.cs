@@ -33,13 +33,14 @@ internal sealed class Sgd : TrainingOptimizer
                 if (parameter.grad is not { } grad)
                     continue;
                 using var scope = NewDisposeScope();
-                var g = _plan.WeightDecay != 0 ? grad + parameter * _plan.WeightDecay : grad;
+                using var s = new ScalarScope();
+                var g = _plan.WeightDecay != 0 ? grad.add(parameter.mul(s[_plan.WeightDecay]), s[1]) : grad;
                 if (_plan.Momentum != 0)
                 {
-                    buffer.mul_(_plan.Momentum).add_(g);
-                    g = _plan.Nesterov ? g + buffer * _plan.Momentum : buffer;
+                    buffer.mul_(s[_plan.Momentum]).add_(g, alpha: s[1]);
+                    g = _plan.Nesterov ? g.add(buffer.mul(s[_plan.Momentum]), s[1]) : buffer;
                 }
-                parameter.add_(g, alpha: -lr);
+                parameter.add_(g, alpha: s[-lr]);
             }
         }
     }

@@ -12,8 +12,9 @@ public sealed record ParameterGroup(string Name, IReadOnlyList<Parameter> Parame
 
 /// <summary>
 /// An optimizer over parameter groups whose whole state can be written into a checkpoint and read
-/// back, so a resumed run continues bit for bit. AdamW wraps TorchSharp's; SGD, Lion and Prodigy are
-/// written here (TorchSharp 0.107 has no Lion or Prodigy, and its SGD state did not resume exactly).
+/// back, so a resumed run continues bit for bit. All four are written here: TorchSharp 0.107 has no Lion or
+/// Prodigy, its SGD state did not resume exactly, and its AdamW passes libtorch numbers that only a finalizer
+/// keeps alive (<see cref="ScalarScope"/>); ours does the same arithmetic with scalars that live through each call.
 /// </summary>
 public abstract class TrainingOptimizer : IDisposable
 {
@@ -44,7 +45,7 @@ public abstract class TrainingOptimizer : IDisposable
     /// <summary>The optimizer <paramref name="plan"/> asks for, over <paramref name="groups"/>.</summary>
     public static TrainingOptimizer Create(OptimizerPlan plan, IReadOnlyList<ParameterGroup> groups) => plan switch
     {
-        AdamWOptimizer a => TorchOptimizer.AdamW(groups, a),
+        AdamWOptimizer a => new AdamW(groups, a),
         SgdOptimizer s => new Sgd(groups, s),
         LionOptimizer l => new Lion(groups, l),
         ProdigyOptimizer p => new Prodigy(groups, p),
