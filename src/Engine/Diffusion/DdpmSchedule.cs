@@ -1,3 +1,4 @@
+using LoraNotebooks.Engine.Native;
 using static TorchSharp.torch;
 
 namespace LoraNotebooks.Engine.Diffusion;
@@ -39,7 +40,7 @@ public sealed class DdpmSchedule
     {
         using var scope = NewDisposeScope();
         var (signal, noiseScale) = Scales(timesteps, original);
-        return (signal * original + noiseScale * noise).MoveToOuterDisposeScope();
+        return ScalarMath.Plus(signal * original, noiseScale * noise).MoveToOuterDisposeScope();
     }
 
     /// <summary>v = √ᾱ_t·ε − √(1−ᾱ_t)·x₀.</summary>

@@ -1,3 +1,4 @@
+using LoraNotebooks.Engine.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -35,9 +36,9 @@ public sealed class BasicTransformerBlock : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var normed = norm1.call(hidden);
-        hidden = hidden + attn1.call(normed, normed);
-        hidden = hidden + attn2.call(norm2.call(hidden), context);
-        hidden = hidden + ff.call(norm3.call(hidden));
+        hidden = ScalarMath.Plus(hidden, attn1.call(normed, normed));
+        hidden = ScalarMath.Plus(hidden, attn2.call(norm2.call(hidden), context));
+        hidden = ScalarMath.Plus(hidden, ff.call(norm3.call(hidden)));
         return hidden.MoveToOuterDisposeScope();
     }
 }

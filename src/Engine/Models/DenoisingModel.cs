@@ -1,5 +1,6 @@
 using LoraNotebooks.Engine.Diffusion;
 using LoraNotebooks.Engine.Lora;
+using LoraNotebooks.Engine.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -85,7 +86,7 @@ public abstract class DenoisingModel : nn.Module, IDiffusionBase
             return Predict(sample, timesteps, context);
         using var scope = NewDisposeScope();
         var halves = Predict(cat([sample, sample]), cat([timesteps, timesteps]), cat([context, uncondContext])).chunk(2);
-        return (halves[1] + guidance * (halves[0] - halves[1])).MoveToOuterDisposeScope();
+        return ScalarMath.Plus(halves[1], ScalarMath.Times(halves[0] - halves[1], guidance)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -103,7 +104,7 @@ public abstract class DenoisingModel : nn.Module, IDiffusionBase
         var batch = original.shape[0];
         var noise = randn(original.shape, generator: generator).to(device);
         if (options.NoiseOffset != 0)
-            noise = noise + options.NoiseOffset * randn([batch, original.shape[1], 1, 1], generator: generator).to(device);
+            noise = ScalarMath.Plus(noise, ScalarMath.Times(randn([batch, original.shape[1], 1, 1], generator: generator).to(device), options.NoiseOffset));
         timesteps = timesteps?.to(int64).to(device) ?? randint(0, TrainTimesteps, [batch], dtype: int64, generator: generator).to(device);
         var noisy = Schedule.AddNoise(original, noise, timesteps);
         var prediction = Predict(noisy, timesteps, EncodeText(captions));

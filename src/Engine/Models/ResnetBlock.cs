@@ -1,3 +1,4 @@
+using LoraNotebooks.Engine.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -38,9 +39,9 @@ public sealed class ResnetBlock : nn.Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         var hidden = conv1.call(nn.functional.silu(norm1.call(sample)));
         if (time_emb_proj is not null)
-            hidden = hidden + time_emb_proj.call(nn.functional.silu(temb)).unsqueeze(-1).unsqueeze(-1);
+            hidden = ScalarMath.Plus(hidden, time_emb_proj.call(nn.functional.silu(temb)).unsqueeze(-1).unsqueeze(-1));
         hidden = conv2.call(nn.functional.silu(norm2.call(hidden)));
         var shortcut = conv_shortcut is null ? sample : conv_shortcut.call(sample);
-        return (shortcut + hidden).MoveToOuterDisposeScope();
+        return ScalarMath.Plus(shortcut, hidden).MoveToOuterDisposeScope();
     }
 }

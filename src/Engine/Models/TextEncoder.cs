@@ -1,3 +1,4 @@
+using LoraNotebooks.Engine.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -95,7 +96,7 @@ public sealed class TextEncoder : nn.Module<Tensor, Tensor>
         {
             using var scope = NewDisposeScope();
             var positions = arange(inputIds.shape[1], dtype: int64, device: inputIds.device).unsqueeze(0);
-            return (token_embedding.call(inputIds) + position_embedding.call(positions)).MoveToOuterDisposeScope();
+            return ScalarMath.Plus(token_embedding.call(inputIds), position_embedding.call(positions)).MoveToOuterDisposeScope();
         }
     }
 

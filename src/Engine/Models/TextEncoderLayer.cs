@@ -1,3 +1,4 @@
+using LoraNotebooks.Engine.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -29,8 +30,8 @@ public sealed class TextEncoderLayer : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor hidden, Tensor keyMask)
     {
         using var scope = NewDisposeScope();
-        hidden = hidden + self_attn.call(layer_norm1.call(hidden), keyMask);
-        hidden = hidden + mlp.call(layer_norm2.call(hidden));
+        hidden = ScalarMath.Plus(hidden, self_attn.call(layer_norm1.call(hidden), keyMask));
+        hidden = ScalarMath.Plus(hidden, mlp.call(layer_norm2.call(hidden)));
         return hidden.MoveToOuterDisposeScope();
     }
 
@@ -80,7 +81,7 @@ public sealed class TextEncoderLayer : nn.Module<Tensor, Tensor, Tensor>
         {
             using var scope = NewDisposeScope();
             var inner = fc1.call(hidden);
-            inner = _quickGelu ? inner * sigmoid(inner * 1.702) : nn.functional.gelu(inner);
+            inner = _quickGelu ? inner * sigmoid(ScalarMath.Times(inner, 1.702)) : nn.functional.gelu(inner);
             return fc2.call(inner).MoveToOuterDisposeScope();
         }
     }

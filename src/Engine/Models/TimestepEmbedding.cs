@@ -1,3 +1,4 @@
+using LoraNotebooks.Engine.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -39,7 +40,7 @@ public sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var half = channels / 2;
-        var frequencies = exp(arange(half, dtype: float32, device: timesteps.device) * (-Math.Log(10000) / half));
+        var frequencies = exp(ScalarMath.Times(arange(half, dtype: float32, device: timesteps.device), -Math.Log(10000) / half));
         var angles = timesteps.to(float32).unsqueeze(1) * frequencies.unsqueeze(0);
         return cat([cos(angles), sin(angles)], 1).MoveToOuterDisposeScope();
     }

@@ -1,3 +1,4 @@
+using LoraNotebooks.Engine.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -49,6 +50,6 @@ public sealed class Transformer2D : nn.Module<Tensor, Tensor, Tensor>
         foreach (var block in transformer_blocks)
             hidden = GradientCheckpointing && is_grad_enabled() ? GradientCheckpoint.Run(block, hidden, context) : block.call(hidden, context);
         var map = _linearProjection ? ToMap(proj_out.call(hidden)) : proj_out.call(ToMap(hidden).contiguous());
-        return (map + sample).MoveToOuterDisposeScope();
+        return ScalarMath.Plus(map, sample).MoveToOuterDisposeScope();
     }
 }

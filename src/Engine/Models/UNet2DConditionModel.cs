@@ -1,3 +1,4 @@
+using LoraNotebooks.Engine.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -73,7 +74,7 @@ public sealed class UNet2DConditionModel : nn.Module
         using var scope = NewDisposeScope();
         var temb = time_embedding.call(timesteps);
         if (add_embedding is not null)
-            temb = temb + add_embedding.call(context);
+            temb = ScalarMath.Plus(temb, add_embedding.call(context));
         var hidden = conv_in.call(sample);
         var skips = new List<Tensor> { hidden };
         foreach (var block in down_blocks)

@@ -7,6 +7,7 @@ using LoraNotebooks.Engine.Adapters;
 using LoraNotebooks.Engine.Data;
 using LoraNotebooks.Engine.Lora;
 using LoraNotebooks.Engine.Models;
+using LoraNotebooks.Engine.Native;
 using LoraNotebooks.Engine.Training.Optimizers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -224,7 +225,7 @@ public sealed class LoraTrainer
         if (teaching.Count > 0)
         {
             var (images, captions) = Batch([.. teaching.Select(p => p.Item)], microBatch, [.. teaching.Select(p => p.Position)]);
-            total = total + ScalarMath.Times(_model.Loss(images, captions, noise, lossOptions), (double)teaching.Count / items.Count);
+            total = ScalarMath.Plus(total, ScalarMath.Times(_model.Loss(images, captions, noise, lossOptions), (double)teaching.Count / items.Count));
         }
         var network = _lora.Networks.Single(n => n.AdapterName == AdapterName);
         // Numbers enter the graph as kept-alive scalars (ScalarMath): TorchSharp's implicit ones can be finalized mid-call.
@@ -233,7 +234,7 @@ public sealed class LoraTrainer
             var members = group.ToList();
             var (images, captions) = Batch([.. members.Select(p => p.Item)], microBatch, [.. members.Select(p => p.Position)]);
             var loss = _model.PreservationLoss(images, captions, noise, () => new AdapterOff(network), group.Key.NoisyShare);
-            total = total + ScalarMath.Times(loss, group.Key.Weight * members.Count / items.Count);
+            total = ScalarMath.Plus(total, ScalarMath.Times(loss, group.Key.Weight * members.Count / items.Count));
         }
         return total.MoveToOuterDisposeScope();
     }

@@ -1,4 +1,5 @@
 using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Engine.Native;
 using static TorchSharp.torch;
 
 namespace LoraNotebooks.Engine.Training.Optimizers;
@@ -41,7 +42,8 @@ internal sealed class AdamW : TrainingOptimizer
             {
                 var i = index++;
                 using var scope = NewDisposeScope();
-                if (parameter.grad is not { } grad)
+                using var grad = parameter.grad;
+                if (grad is null)
                     continue;
                 using var s = new ScalarScope();
                 var (m, v) = _moments[i];
@@ -52,7 +54,7 @@ internal sealed class AdamW : TrainingOptimizer
                 var biasCorrection2 = 1 - Math.Pow(beta2, step);
                 m.mul_(s[beta1]).add_(grad, alpha: s[1 - beta1]);
                 v.mul_(s[beta2]).addcmul_(grad, grad, value: s[1 - beta2]);
-                var denominator = v.sqrt().div(s[Math.Sqrt(biasCorrection2)]).add_(s[_plan.Epsilon]);
+                var denominator = v.sqrt().div(s[Math.Sqrt(biasCorrection2)]).add_(s[_plan.Epsilon], alpha: s[1]); // add_(number) alone adds an implicit alpha
                 parameter.addcdiv_(m, denominator, value: s[-(lr / biasCorrection1)]);
             }
         }

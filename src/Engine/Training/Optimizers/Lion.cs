@@ -1,4 +1,5 @@
 using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Engine.Native;
 using static TorchSharp.torch;
 
 namespace LoraNotebooks.Engine.Training.Optimizers;
@@ -29,7 +30,8 @@ internal sealed class Lion : TrainingOptimizer
             foreach (var parameter in group.Parameters)
             {
                 var m = _momentum[index++];
-                if (parameter.grad is not { } grad)
+                using var grad = parameter.grad;
+                if (grad is null)
                     continue;
                 using var scope = NewDisposeScope();
                 using var s = new ScalarScope();

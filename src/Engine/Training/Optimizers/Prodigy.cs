@@ -1,4 +1,5 @@
 using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Engine.Native;
 using static TorchSharp.torch;
 
 namespace LoraNotebooks.Engine.Training.Optimizers;
@@ -49,7 +50,8 @@ internal sealed class Prodigy : TrainingOptimizer
             foreach (var parameter in group.Parameters)
             {
                 var (initial, expAvg, expAvgSq, s) = _state[index++];
-                if (parameter.grad is not { } grad)
+                using var grad = parameter.grad;
+                if (grad is null)
                     continue;
                 using var scope = NewDisposeScope();
                 using var n = new ScalarScope();
@@ -73,11 +75,14 @@ internal sealed class Prodigy : TrainingOptimizer
             foreach (var parameter in Groups[g].Parameters)
             {
                 var (_, expAvg, expAvgSq, _) = _state[index++];
-                if (parameter.grad is null)
-                    continue;
+                using (var grad = parameter.grad)
+                {
+                    if (grad is null)
+                        continue;
+                }
                 using var scope = NewDisposeScope();
                 using var n = new ScalarScope();
-                var denominator = expAvgSq.sqrt().add_(n[_d * Epsilon]);
+                var denominator = expAvgSq.sqrt().add_(n[_d * Epsilon], alpha: n[1]); // add_(number) alone adds an implicit alpha
                 if (_plan.WeightDecay != 0)
                     parameter.add_(parameter, alpha: n[-_plan.WeightDecay * dlr]);
                 parameter.addcdiv_(expAvg, denominator, value: n[-dlr]);

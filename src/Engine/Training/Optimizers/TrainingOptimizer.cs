@@ -1,4 +1,5 @@
 using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Engine.Native;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -56,7 +57,10 @@ public abstract class TrainingOptimizer : IDisposable
     public void ZeroGrad()
     {
         foreach (var parameter in Groups.SelectMany(g => g.Parameters))
-            parameter.grad?.zero_();
+        {
+            using var grad = parameter.grad;
+            using var zeroed = grad?.zero_(); // TorchSharp's zero_ returns a new wrapper of the same tensor, left to the finalizer
+        }
     }
 
     /// <summary>One update, each group at its learning rate × <paramref name="factor"/> (the schedule's).</summary>

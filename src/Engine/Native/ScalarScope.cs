@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace LoraNotebooks.Engine.Training.Optimizers;
+namespace LoraNotebooks.Engine.Native;
 
 /// <summary>
 /// The numbers of one parameter's update as libtorch scalars that live until the scope is disposed. TorchSharp
@@ -8,10 +8,11 @@ namespace LoraNotebooks.Engine.Training.Optimizers;
 /// <c>add_(tensor)</c>) into a native scalar that only a finalizer frees, and hands libtorch just its handle,
 /// so a collection started by another thread during the call can free it under libtorch ("Expected false to be
 /// true ... toFloat", docs/notebooks.md). An optimizer makes several such numbers per parameter per step
-/// (with TorchSharp's AdamW, 1,343 of the 2,073 finalizer-only objects a quickstart step left behind), so
-/// its updates take them from here: <c>m.mul_(s[beta1]).add_(grad, alpha: s[1 - beta1])</c>.
+/// (with TorchSharp's AdamW, most of the 2,073 objects a quickstart step left for the finalizer), so its
+/// updates take them from here: <c>m.mul_(s[beta1]).add_(grad, alpha: s[1 - beta1])</c>. Note that
+/// <c>add_(number)</c> alone still adds an implicit alpha: write <c>add_(s[eps], alpha: s[1])</c>.
 /// </summary>
-/// <remarks>The LoRA forward path does the same with <see cref="Lora.ScalarMath"/>.</remarks>
+/// <remarks>The LoRA forward path does the same with <see cref="ScalarMath"/>.</remarks>
 internal sealed class ScalarScope : IDisposable
 {
     private readonly List<Scalar> _made = [];
