@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
+using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Engine.Training.Optimizers;
 using LoraNotebooks.Engine.World;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -27,22 +29,22 @@ public static class JudgeTrainer
         var judge = new WorldJudge(options.Config);
         judge.Initialise(generator);
         judge.train();
-        using var optimizer = optim.AdamW(judge.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+        // The rate is the step's factor on a group rate of 1, so the product is the schedule's value exactly.
+        using var optimizer = TrainingOptimizer.Create(new AdamWOptimizer(0.9, 0.999, 1e-8, options.WeightDecay),
+            [new ParameterGroup("judge", [.. judge.parameters()], 1)]);
         var classCounts = WorldVocabulary.Attributes.Select(a => (long)WorldVocabulary.Classes[a].Count).ToArray();
         var clock = Stopwatch.StartNew();
         for (int step = 0; step < options.Steps; step++)
         {
             using var scope = NewDisposeScope();
-            foreach (var group in optimizer.ParamGroups)
-                group.LearningRate = LearningRate(options, step);
             var samples = JudgeData.Mixed(options.BatchSize, options.WorldSeed(step));
             var images = Augment(JudgeData.ToImages(samples), options, generator);
             var targets = JudgeData.ToTargets(samples);
             var logits = judge.call(images).split(classCounts, 1);
             var loss = stack(logits.Select((l, a) => nn.functional.cross_entropy(l, targets[.., a])).ToArray()).mean();
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             loss.backward();
-            optimizer.step();
+            optimizer.Step(LearningRate(options, step));
             progress?.Invoke(new Progress(step + 1, loss.item<float>(), clock.Elapsed));
         }
         judge.eval();

@@ -1,5 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
+using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Engine.Native;
+using LoraNotebooks.Engine.SafeTensors;
+using LoraNotebooks.Engine.Training.Optimizers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,7 +30,7 @@ public sealed class Pretrainer : IDisposable
     private const string PartialSuffix = ".partial";
     private readonly ICaptionedImageSource _source;
     private readonly string _directory;
-    private readonly OptimizerHelper _optimizer;
+    private readonly TrainingOptimizer _optimizer;
     private readonly Generator _generator;
     private readonly IReadOnlyList<TorchSharp.Modules.Parameter> _trained;
 
@@ -54,7 +58,7 @@ public sealed class Pretrainer : IDisposable
         foreach (var (name, parameter) in Model.named_parameters())
             parameter.requires_grad = Teacher is null || ReadingDistillation.Trains(name);
         _trained = [.. Model.parameters().Where(p => p.requires_grad)];
-        _optimizer = optim.AdamW(_trained, lr: options.LearningRate, weight_decay: options.WeightDecay);
+        _optimizer = TrainingOptimizer.Create(new AdamWOptimizer(0.9, 0.999, 1e-8, options.WeightDecay), [new ParameterGroup("model", _trained, options.LearningRate)]);
         _generator = new Generator((ulong)options.Seed);
         Directory.CreateDirectory(checkpointDirectory);
         Resume();
@@ -111,16 +115,15 @@ public sealed class Pretrainer : IDisposable
         var shown = written.Select((c, i) => !dropped[i] && noise.NextDouble() < Options.CaptionNoise ? CaptionNoise.Insert(c, noise) : c).ToArray();
         var images = ImageTensors.FromRgb(examples.Select(e => e.Rgb).ToArray(), _source.ImageSize);
 
-        var learningRate = Options.LearningRate * Math.Min(1.0, (Step + 1.0) / Math.Max(1, Options.WarmupSteps));
-        foreach (var group in _optimizer.ParamGroups)
-            group.LearningRate = learningRate;
-        _optimizer.zero_grad();
+        var warmup = Math.Min(1.0, (Step + 1.0) / Math.Max(1, Options.WarmupSteps));
+        var learningRate = Options.LearningRate * warmup;
+        _optimizer.ZeroGrad();
         var loss = Teacher is null
             ? Model.Loss(images, shown, _generator, Options.Loss)
             : ReadingDistillation.Loss(Model, Teacher, images, written, shown, _generator);
         loss.backward();
         nn.utils.clip_grad_norm_(_trained, Options.MaxGradNorm);
-        _optimizer.step();
+        _optimizer.Step(warmup);
         if (Ema is not null)
             UpdateEma(Options.EmaDecay!.Value);
         Step++;
@@ -137,7 +140,7 @@ public sealed class Pretrainer : IDisposable
         Directory.CreateDirectory(partial);
         Model.save(Path.Combine(partial, "model.bin"));
         Ema?.save(Path.Combine(partial, "ema.bin"));
-        _optimizer.save_state_dict(Path.Combine(partial, "optimizer.bin"));
+        SaveOptimizer(Path.Combine(partial, OptimizerFile));
         var state = new CheckpointState(Step, Convert.ToBase64String(_generator.get_state().data<byte>().ToArray()), Model.Config.ToJson(), Options.Objective);
         File.WriteAllText(Path.Combine(partial, "state.json"), JsonSerializer.Serialize(state));
         if (Directory.Exists(final))
@@ -184,18 +187,59 @@ public sealed class Pretrainer : IDisposable
         Model.load(Path.Combine(folder, "model.bin"));
         if (Ema is not null)
             Ema.load(Path.Combine(folder, File.Exists(Path.Combine(folder, "ema.bin")) ? "ema.bin" : "model.bin"));
-        _optimizer.load_state_dict(Path.Combine(folder, "optimizer.bin"));
+        LoadOptimizer(folder);
         using (var rngState = tensor(Convert.FromBase64String(state.GeneratorState)))
             _generator.set_state(rngState);
         Step = state.Step;
+    }
+
+    /// <summary>The optimizer's state in a checkpoint folder; before session 13, TorchSharp's AdamW wrote <see cref="TorchSharpOptimizerFile"/>.</summary>
+    private const string OptimizerFile = "optimizer.safetensors";
+    private const string TorchSharpOptimizerFile = "optimizer.bin";
+
+    private void SaveOptimizer(string path)
+    {
+        var state = _optimizer.SaveState();
+        try
+        {
+            SafeTensorsWriter.Write(path, state.Select(kv => SafeTensorsTorch.ToTensorData(kv.Key, kv.Value)).ToList());
+        }
+        finally
+        {
+            foreach (var value in state.Values)
+                value.Dispose();
+        }
+    }
+
+    private void LoadOptimizer(string folder)
+    {
+        Dictionary<string, Tensor> state;
+        if (File.Exists(Path.Combine(folder, OptimizerFile)))
+        {
+            using var file = SafeTensorsFile.Open(Path.Combine(folder, OptimizerFile));
+            state = file.Tensors.Keys.ToDictionary(k => k, k => file.ReadTensor(k));
+        }
+        else
+        {
+            state = new() { [Training.Optimizers.AdamW.TorchSharpStateKey] = tensor(File.ReadAllBytes(Path.Combine(folder, TorchSharpOptimizerFile))) };
+        }
+        try
+        {
+            _optimizer.LoadState(state);
+        }
+        finally
+        {
+            foreach (var value in state.Values)
+                value.Dispose();
+        }
     }
 
     private IReadOnlyList<string> GrowFrom(string path)
     {
         if (!File.Exists(path))
             throw new UserErrorException($"the base model to start from, {path}, does not exist");
-        using var file = SafeTensors.SafeTensorsFile.Open(path);
-        return SafeTensors.ModuleWeights.Graft(Model, file);
+        using var file = SafeTensorsFile.Open(path);
+        return ModuleWeights.Graft(Model, file);
     }
 
     private static TinyDiffusionModel LoadTeacher(string path, TinyDiffusionConfig config)
@@ -221,8 +265,10 @@ public sealed class Pretrainer : IDisposable
     private void UpdateEma(double decay)
     {
         using var _ = no_grad();
+        using var s = new ScalarScope();
+        var (kept, taken) = (s[decay], s[1 - decay]);
         foreach (var (average, current) in Ema!.parameters().Zip(Model.parameters()))
-            average.mul_(decay).add_(current, alpha: 1 - decay);
+            average.mul_(kept).add_(current, alpha: taken);
     }
 
     private static void CopyWeights(TinyDiffusionModel from, TinyDiffusionModel to)

@@ -1,5 +1,6 @@
 using LoraNotebooks.Engine.Models;
 using LoraNotebooks.Engine.Native;
+using LoraNotebooks.Engine.SafeTensors;
 using static TorchSharp.torch;
 
 namespace LoraNotebooks.Engine.Tests.Models;
@@ -34,6 +35,46 @@ public sealed class PretrainerTests : IDisposable
 
         Assert.All(straight.Zip(Weights(second.Model)), pair => Assert.True(pair.First.eq(pair.Second).all().item<bool>()));
         Assert.All(straightEma.Zip(Weights(second.Ema!)), pair => Assert.True(pair.First.eq(pair.Second).all().item<bool>()));
+    }
+
+    [Fact]
+    public void a_checkpoint_whose_optimizer_state_torchsharp_wrote_resumes_exactly()
+    {
+        // Checkpoints before session 13 hold TorchSharp's AdamW state (optimizer.bin), as pretraining/ does.
+        List<Tensor> straight;
+        using (var run = Start("straight"))
+        {
+            run.Run(4);
+            straight = Weights(run.Model);
+        }
+        string folder;
+        using (var first = Start("legacy"))
+        {
+            first.Run(3);
+            folder = first.LatestCheckpoint!;
+        }
+        var ours = Path.Combine(folder, "optimizer.safetensors");
+        using (var file = SafeTensorsFile.Open(ours))
+        {
+            var steps = file.ReadTensor("step").data<long>().ToArray();
+            var parameters = steps.Select((_, i) => new TorchSharp.Modules.Parameter(zeros(file.Tensors[$"exp_avg.{i}"].Shape))).ToList();
+            using var torchAdamW = optim.AdamW(parameters, lr: Options.LearningRate, weight_decay: Options.WeightDecay);
+            var states = torchAdamW.state_dict().State.Cast<TorchSharp.Modules.AdamW.State>().ToList();
+            using (no_grad())
+                for (var i = 0; i < states.Count; i++)
+                {
+                    states[i].exp_avg.copy_(file.ReadTensor($"exp_avg.{i}"));
+                    states[i].exp_avg_sq.copy_(file.ReadTensor($"exp_avg_sq.{i}"));
+                    states[i].step = steps[i];
+                }
+            torchAdamW.save_state_dict(Path.Combine(folder, "optimizer.bin"));
+        }
+        File.Delete(ours);
+
+        using var second = Start("legacy");
+        Assert.Equal(3, second.Step);
+        second.Run(4);
+        Assert.All(straight.Zip(Weights(second.Model)), pair => Assert.True(pair.First.eq(pair.Second).all().item<bool>()));
     }
 
     [Fact]

@@ -16,7 +16,7 @@ namespace LoraNotebooks.Engine.Training.Optimizers;
 internal sealed class AdamW : TrainingOptimizer
 {
     /// <summary>The state key of checkpoints written when this optimizer was TorchSharp's own.</summary>
-    private const string TorchSharpStateKey = "torch_state";
+    internal const string TorchSharpStateKey = "torch_state";
 
     private readonly AdamWOptimizer _plan;
     private readonly List<(Tensor ExpAvg, Tensor ExpAvgSq)> _moments;
