@@ -73,9 +73,10 @@ public sealed class DdpmSchedule
     public Tensor MinSnrWeights(Tensor timesteps, double gamma)
     {
         using var scope = NewDisposeScope();
+        using var s = new ScalarScope();
         var snr = Snr(timesteps);
-        var clipped = snr.clamp(max: gamma);
-        var weights = Config.PredictionType == PredictionType.Epsilon ? clipped / snr : clipped / (snr + 1);
+        var clipped = snr.clamp(max: s[gamma]);
+        var weights = Config.PredictionType == PredictionType.Epsilon ? clipped / snr : clipped / snr.add(s[1], s[1]);
         return weights.MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using LoraNotebooks.Engine.Native;
 using static TorchSharp.torch;
 
 namespace LoraNotebooks.Engine.Models;
@@ -20,8 +21,9 @@ public static class ImageTensors
             images[i].CopyTo(all, i * pixels);
         }
         using var scope = NewDisposeScope();
+        using var s = new ScalarScope();
         var bytes = tensor(all, [images.Count, height, width, 3]);
-        return (bytes.permute(0, 3, 1, 2).to(float32) / 255f).contiguous().MoveToOuterDisposeScope();
+        return bytes.permute(0, 3, 1, 2).to(float32).div(s[255f]).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>RGB byte arrays (H·W·3 each) from images [B, 3, H, W] in [0, 1]; values outside are clamped.</summary>

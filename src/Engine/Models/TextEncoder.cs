@@ -64,11 +64,12 @@ public sealed class TextEncoder : nn.Module<Tensor, Tensor>
         private Tensor Mask(Tensor inputIds, ScalarType dtype)
         {
             var (batch, length) = (inputIds.shape[0], inputIds.shape[1]);
+            using var s = new ScalarScope();
             var mask = zeros([batch, 1, 1, length], dtype: dtype, device: inputIds.device);
             if (_config.PadTokenId is { } pad)
-                mask = mask.masked_fill(inputIds.eq(pad).view(batch, 1, 1, length), float.NegativeInfinity);
+                mask = mask.masked_fill(inputIds.eq(pad).view(batch, 1, 1, length), s[float.NegativeInfinity]);
             if (_config.CausalMask)
-                mask = mask + full([length, length], float.NegativeInfinity, dtype: dtype, device: inputIds.device).triu(1);
+                mask = ScalarMath.Plus(mask, full([length, length], s[float.NegativeInfinity], dtype: dtype, device: inputIds.device).triu(1));
             return mask;
         }
     }

@@ -1,5 +1,6 @@
 using LoraNotebooks.Engine.Diffusion;
 using LoraNotebooks.Engine.Lora;
+using LoraNotebooks.Engine.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -64,10 +65,18 @@ public sealed class TinyDiffusionModel : DenoisingModel
     }
 
     /// <summary>Pixels in [−1, 1].</summary>
-    protected internal override Tensor ToDenoiserSpace(Tensor images) => images.to(Device) * 2 - 1;
+    protected internal override Tensor ToDenoiserSpace(Tensor images)
+    {
+        using var s = new ScalarScope();
+        return images.to(Device).mul(s[2]).sub(s[1]);
+    }
 
     /// <summary>Pixels in [−1, 1] back to [0, 1].</summary>
-    protected override Tensor FromDenoiserSpace(Tensor sample) => (sample.clamp(-1, 1) + 1) / 2;
+    protected override Tensor FromDenoiserSpace(Tensor sample)
+    {
+        using var s = new ScalarScope();
+        return sample.clamp(s[-1], s[1]).add(s[1], s[1]).div(s[2]);
+    }
 
     private static DdpmSchedule ScheduleOf(TinyDiffusionConfig config)
     {

@@ -195,7 +195,8 @@ public sealed class LoraTrainer
             var value = loss.item<float>();
             if (!float.IsFinite(value))
                 throw new TrainingDivergedException(step, value);
-            (loss / train.GradAccumulation).backward();
+            using (var s = new ScalarScope())
+                loss.div(s[train.GradAccumulation]).backward();
             total += value;
         }
         if (train.MaxGradNorm is { } maxNorm && maxNorm > 0)
