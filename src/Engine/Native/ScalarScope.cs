@@ -3,7 +3,8 @@ using TorchSharp;
 namespace LoraNotebooks.Engine.Native;
 
 /// <summary>
-/// The numbers of one parameter's update as libtorch scalars that live until the scope is disposed. TorchSharp
+/// Numbers for libtorch (one parameter's update, one mask, one loss's weights) as scalars that live until the
+/// scope is disposed. TorchSharp
 /// 0.107 turns a number passed to an op (<c>mul_(0.9)</c>, an <c>alpha</c>, and the alpha of 1 in
 /// <c>add_(tensor)</c>) into a native scalar that only a finalizer frees, and hands libtorch just its handle,
 /// so a collection started by another thread during the call can free it under libtorch ("Expected false to be
