@@ -76,7 +76,7 @@ public sealed class DdpmSchedule
         using var s = new ScalarScope();
         var snr = Snr(timesteps);
         var clipped = snr.clamp(max: s[gamma]);
-        var weights = Config.PredictionType == PredictionType.Epsilon ? clipped / snr : clipped / snr.add(s[1], s[1]);
+        var weights = Config.PredictionType == PredictionType.Epsilon ? clipped / snr : clipped / snr.add(ScalarMath.One, ScalarMath.One);
         return weights.MoveToOuterDisposeScope();
     }
 

@@ -197,41 +197,22 @@ public sealed class Pretrainer : IDisposable
     private const string OptimizerFile = "optimizer.safetensors";
     private const string TorchSharpOptimizerFile = "optimizer.bin";
 
-    private void SaveOptimizer(string path)
-    {
-        var state = _optimizer.SaveState();
-        try
-        {
-            SafeTensorsWriter.Write(path, state.Select(kv => SafeTensorsTorch.ToTensorData(kv.Key, kv.Value)).ToList());
-        }
-        finally
-        {
-            foreach (var value in state.Values)
-                value.Dispose();
-        }
-    }
+    private void SaveOptimizer(string path) => SafeTensorsWriter.Write(path, _optimizer.StateTensors());
 
     private void LoadOptimizer(string folder)
     {
-        Dictionary<string, Tensor> state;
-        if (File.Exists(Path.Combine(folder, OptimizerFile)))
+        var path = Path.Combine(folder, OptimizerFile);
+        if (File.Exists(path))
         {
-            using var file = SafeTensorsFile.Open(Path.Combine(folder, OptimizerFile));
-            state = file.Tensors.Keys.ToDictionary(k => k, k => file.ReadTensor(k));
+            using var file = SafeTensorsFile.Open(path);
+            _optimizer.LoadState(file);
+            return;
         }
-        else
-        {
-            state = new() { [Training.Optimizers.AdamW.TorchSharpStateKey] = tensor(File.ReadAllBytes(Path.Combine(folder, TorchSharpOptimizerFile))) };
-        }
-        try
-        {
-            _optimizer.LoadState(state);
-        }
-        finally
-        {
-            foreach (var value in state.Values)
-                value.Dispose();
-        }
+        var written = Path.Combine(folder, TorchSharpOptimizerFile);
+        if (!File.Exists(written))
+            throw new InvalidDataException($"checkpoint {folder} has no optimizer state ({OptimizerFile} or {TorchSharpOptimizerFile}); resume from another checkpoint or use another --checkpoints folder");
+        using var bytes = tensor(File.ReadAllBytes(written));
+        _optimizer.LoadState(new Dictionary<string, Tensor> { [Training.Optimizers.AdamW.TorchSharpStateKey] = bytes });
     }
 
     private IReadOnlyList<string> GrowFrom(string path)

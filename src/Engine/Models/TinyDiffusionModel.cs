@@ -68,14 +68,14 @@ public sealed class TinyDiffusionModel : DenoisingModel
     protected internal override Tensor ToDenoiserSpace(Tensor images)
     {
         using var s = new ScalarScope();
-        return images.to(Device).mul(s[2]).sub(s[1]);
+        return images.to(Device).mul(s[2]).sub(ScalarMath.One);
     }
 
     /// <summary>Pixels in [−1, 1] back to [0, 1].</summary>
     protected override Tensor FromDenoiserSpace(Tensor sample)
     {
         using var s = new ScalarScope();
-        return sample.clamp(s[-1], s[1]).add(s[1], s[1]).div(s[2]);
+        return sample.clamp(s[-1], ScalarMath.One).add(ScalarMath.One, ScalarMath.One).div(s[2]);
     }
 
     private static DdpmSchedule ScheduleOf(TinyDiffusionConfig config)

@@ -11,8 +11,8 @@ namespace LoraNotebooks.Engine.Native;
 /// </summary>
 internal static class ScalarMath
 {
-    /// <summary>The alpha of a plain sum, made once and never freed, so no call can outlive it.</summary>
-    private static readonly Scalar One = 1.ToScalar();
+    /// <summary>1, the alpha of a plain sum: made once and never freed, so no call can outlive it.</summary>
+    public static readonly Scalar One = 1.ToScalar();
 
     /// <summary><paramref name="tensor"/> + <paramref name="other"/>: TorchSharp's <c>+</c> passes a fresh alpha of 1 that only a finalizer frees.</summary>
     public static Tensor Plus(Tensor tensor, Tensor other) => tensor.add(other, One);

@@ -34,26 +34,17 @@ public sealed record TrainingCheckpoint(string Path, int Step, double? SmoothedL
         string fingerprint, IReadOnlyDictionary<string, string> describe)
     {
         var inv = CultureInfo.InvariantCulture;
-        var state = optimizer.SaveState();
-        try
+        var tensors = network.state_dict().Select(kv => SafeTensorsTorch.ToTensorData(NetworkPrefix + kv.Key, kv.Value))
+            .Concat(optimizer.StateTensors(OptimizerPrefix))
+            .ToList();
+        var metadata = new Dictionary<string, string>(describe)
         {
-            var tensors = network.state_dict().Select(kv => SafeTensorsTorch.ToTensorData(NetworkPrefix + kv.Key, kv.Value))
-                .Concat(state.Select(kv => SafeTensorsTorch.ToTensorData(OptimizerPrefix + kv.Key, kv.Value)))
-                .ToList();
-            var metadata = new Dictionary<string, string>(describe)
-            {
-                [StepKey] = step.ToString(inv),
-                [FingerprintKey] = fingerprint,
-            };
-            if (smoothedLoss is { } loss)
-                metadata[LossKey] = loss.ToString("R", inv);
-            SafeTensorsWriter.Write(path, tensors, metadata);
-        }
-        finally
-        {
-            foreach (var value in state.Values)
-                value.Dispose();
-        }
+            [StepKey] = step.ToString(inv),
+            [FingerprintKey] = fingerprint,
+        };
+        if (smoothedLoss is { } loss)
+            metadata[LossKey] = loss.ToString("R", inv);
+        SafeTensorsWriter.Write(path, tensors, metadata);
         return new TrainingCheckpoint(path, step, smoothedLoss, fingerprint);
     }
 
@@ -89,17 +80,7 @@ public sealed record TrainingCheckpoint(string Path, int Step, double? SmoothedL
                 value.copy_(stored);
             }
         }
-        var state = file.Tensors.Keys.Where(k => k.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
-            .ToDictionary(k => k[OptimizerPrefix.Length..], k => file.ReadTensor(k));
-        try
-        {
-            optimizer.LoadState(state);
-        }
-        finally
-        {
-            foreach (var value in state.Values)
-                value.Dispose();
-        }
+        optimizer.LoadState(file, OptimizerPrefix);
         var inv = CultureInfo.InvariantCulture;
         if (!int.TryParse(stepText, inv, out var step) || step < 0)
             throw new InvalidDataException($"'{path}' has step '{stepText}', not a step count");

@@ -78,6 +78,21 @@ public sealed class PretrainerTests : IDisposable
     }
 
     [Fact]
+    public void a_checkpoint_without_optimizer_state_is_a_clear_error_naming_it()
+    {
+        string folder;
+        using (var first = Start("broken"))
+        {
+            first.Run(2);
+            folder = first.LatestCheckpoint!;
+        }
+        File.Delete(Path.Combine(folder, "optimizer.safetensors"));
+        var error = Assert.Throws<InvalidDataException>(() => Start("broken").Dispose());
+        Assert.Contains(folder, error.Message);
+        Assert.Contains("no optimizer state", error.Message);
+    }
+
+    [Fact]
     public void an_unfinished_checkpoint_is_ignored_and_only_the_newest_are_kept()
     {
         using (var run = Start("run"))

@@ -223,6 +223,17 @@ public sealed class PipelineTests
         Assert.True(resumed[0].eq(theirs[0]).all().item<bool>() && resumed[1].eq(theirs[1]).all().item<bool>());
     }
 
+    [Fact]
+    public void an_unreadable_torchsharp_optimizer_state_is_a_clear_error()
+    {
+        var (_, optimizer) = Make(new AdamWOptimizer(0.9, 0.999, 1e-8, 0), 0.1);
+        using (optimizer)
+        {
+            var error = Assert.Throws<InvalidDataException>(() => optimizer.LoadState(new Dictionary<string, Tensor> { ["torch_state"] = tensor(new byte[] { 1, 2, 3 }) }));
+            Assert.Contains("optimizer state (written by TorchSharp's AdamW) cannot be read", error.Message);
+        }
+    }
+
     private static (TorchSharp.Modules.Parameter, TrainingOptimizer) Make(OptimizerPlan plan, double lr)
     {
         var parameter = new TorchSharp.Modules.Parameter(zeros(16));

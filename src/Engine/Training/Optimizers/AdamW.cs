@@ -1,4 +1,5 @@
 using LoraNotebooks.Dsl.Plans;
+using System.Runtime.InteropServices;
 using LoraNotebooks.Engine.Native;
 using static TorchSharp.torch;
 
@@ -34,10 +35,13 @@ internal sealed class AdamW : TrainingOptimizer
     {
         using var _ = no_grad();
         var (beta1, beta2) = (_plan.Beta1, _plan.Beta2);
+        using var step = new ScalarScope(); // the numbers every parameter shares this step
+        var (keep1, take1, keep2, take2, epsilon) = (step[beta1], step[1 - beta1], step[beta2], step[1 - beta2], step[_plan.Epsilon]);
         var index = 0;
         foreach (var group in Groups)
         {
             var lr = group.LearningRate * factor;
+            var decay = step[1 - lr * _plan.WeightDecay];
             foreach (var parameter in group.Parameters)
             {
                 var i = index++;
@@ -45,16 +49,16 @@ internal sealed class AdamW : TrainingOptimizer
                 using var grad = parameter.grad;
                 if (grad is null)
                     continue;
-                using var s = new ScalarScope();
+                using var s = new ScalarScope(); // the numbers of this parameter's own step count
                 var (m, v) = _moments[i];
-                var step = ++_steps[i];
+                var t = ++_steps[i];
                 if (_plan.WeightDecay != 0)
-                    parameter.mul_(s[1 - lr * _plan.WeightDecay]);
-                var biasCorrection1 = 1 - Math.Pow(beta1, step);
-                var biasCorrection2 = 1 - Math.Pow(beta2, step);
-                m.mul_(s[beta1]).add_(grad, alpha: s[1 - beta1]);
-                v.mul_(s[beta2]).addcmul_(grad, grad, value: s[1 - beta2]);
-                var denominator = v.sqrt().div(s[Math.Sqrt(biasCorrection2)]).add_(s[_plan.Epsilon], alpha: s[1]); // add_(number) alone adds an implicit alpha
+                    parameter.mul_(decay);
+                var biasCorrection1 = 1 - Math.Pow(beta1, t);
+                var biasCorrection2 = 1 - Math.Pow(beta2, t);
+                m.mul_(keep1).add_(grad, alpha: take1);
+                v.mul_(keep2).addcmul_(grad, grad, value: take2);
+                var denominator = v.sqrt().div(s[Math.Sqrt(biasCorrection2)]).add_(epsilon, alpha: ScalarMath.One); // add_(number) alone adds an implicit alpha
                 parameter.addcdiv_(m, denominator, value: s[-(lr / biasCorrection1)]);
             }
         }
@@ -97,8 +101,15 @@ internal sealed class AdamW : TrainingOptimizer
         using var torchAdamW = optim.AdamW(
             Groups.Select(g => new TorchSharp.Modules.AdamW.ParamGroup(g.Parameters, g.LearningRate, _plan.Beta1, _plan.Beta2, _plan.Epsilon, _plan.WeightDecay)).ToList(),
             Groups[0].LearningRate, _plan.Beta1, _plan.Beta2, _plan.Epsilon, _plan.WeightDecay);
-        using (var reader = new BinaryReader(new MemoryStream(bytes)))
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(bytes));
             torchAdamW.load_state_dict(reader);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or InvalidOperationException or ExternalException)
+        {
+            throw new InvalidDataException($"the checkpoint's optimizer state (written by TorchSharp's AdamW) cannot be read: {e.Message.Split('\n')[0]}", e);
+        }
         var states = torchAdamW.state_dict().State.Cast<TorchSharp.Modules.AdamW.State>().ToList();
         using var _ = no_grad();
         for (var i = 0; i < _moments.Count; i++)

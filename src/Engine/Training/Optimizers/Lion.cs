@@ -23,10 +23,13 @@ internal sealed class Lion : TrainingOptimizer
     public override void Step(double factor)
     {
         using var _ = no_grad();
+        using var s = new ScalarScope();
+        var (keep1, take1, keep2, take2) = (s[_plan.Beta1], s[1 - _plan.Beta1], s[_plan.Beta2], s[1 - _plan.Beta2]);
         var index = 0;
         foreach (var group in Groups)
         {
             var lr = group.LearningRate * factor;
+            var (decay, rate) = (s[1 - lr * _plan.WeightDecay], s[-lr]);
             foreach (var parameter in group.Parameters)
             {
                 var m = _momentum[index++];
@@ -34,12 +37,11 @@ internal sealed class Lion : TrainingOptimizer
                 if (grad is null)
                     continue;
                 using var scope = NewDisposeScope();
-                using var s = new ScalarScope();
-                var update = m.mul(s[_plan.Beta1]).add(grad.mul(s[1 - _plan.Beta1]), s[1]).sign_();
+                var update = ScalarMath.Plus(m.mul(keep1), grad.mul(take1)).sign_();
                 if (_plan.WeightDecay != 0)
-                    parameter.mul_(s[1 - lr * _plan.WeightDecay]);
-                parameter.add_(update, alpha: s[-lr]);
-                m.mul_(s[_plan.Beta2]).add_(grad, alpha: s[1 - _plan.Beta2]);
+                    parameter.mul_(decay);
+                parameter.add_(update, alpha: rate);
+                m.mul_(keep2).add_(grad, alpha: take2);
             }
         }
     }

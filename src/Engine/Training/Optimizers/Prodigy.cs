@@ -43,10 +43,13 @@ internal sealed class Prodigy : TrainingOptimizer
         _dNumerator *= beta3;
         var index = 0;
         var rates = new List<double>();
+        using var n = new ScalarScope();
+        var (keep1, take1, keep2, take2, keep3) = (n[beta1], n[d * (1 - beta1)], n[beta2], n[d * d * (1 - beta2)], n[beta3]);
         foreach (var group in Groups)
         {
             var dlr = d * group.LearningRate * factor;
             rates.Add(dlr);
+            var taken = n[d / D0 * dlr];
             foreach (var parameter in group.Parameters)
             {
                 var (initial, expAvg, expAvgSq, s) = _state[index++];
@@ -54,11 +57,10 @@ internal sealed class Prodigy : TrainingOptimizer
                 if (grad is null)
                     continue;
                 using var scope = NewDisposeScope();
-                using var n = new ScalarScope();
                 _dNumerator += d / D0 * dlr * grad.flatten().dot((initial - parameter).flatten()).to(float64).item<double>();
-                expAvg.mul_(n[beta1]).add_(grad, alpha: n[d * (1 - beta1)]);
-                expAvgSq.mul_(n[beta2]).addcmul_(grad, grad, value: n[d * d * (1 - beta2)]);
-                s.mul_(n[beta3]).add_(grad, alpha: n[d / D0 * dlr]);
+                expAvg.mul_(keep1).add_(grad, alpha: take1);
+                expAvgSq.mul_(keep2).addcmul_(grad, grad, value: take2);
+                s.mul_(keep3).add_(grad, alpha: taken);
                 dDenominator += s.abs().sum().to(float64).item<double>();
             }
         }
@@ -69,9 +71,11 @@ internal sealed class Prodigy : TrainingOptimizer
         _d = _dMax;
 
         index = 0;
+        var epsilon = n[_d * Epsilon];
         for (var g = 0; g < Groups.Count; g++)
         {
             var dlr = rates[g];
+            var (decay, rate) = (n[-_plan.WeightDecay * dlr], n[-dlr]);
             foreach (var parameter in Groups[g].Parameters)
             {
                 var (_, expAvg, expAvgSq, _) = _state[index++];
@@ -81,11 +85,10 @@ internal sealed class Prodigy : TrainingOptimizer
                         continue;
                 }
                 using var scope = NewDisposeScope();
-                using var n = new ScalarScope();
-                var denominator = expAvgSq.sqrt().add_(n[_d * Epsilon], alpha: n[1]); // add_(number) alone adds an implicit alpha
+                var denominator = expAvgSq.sqrt().add_(epsilon, alpha: ScalarMath.One); // add_(number) alone adds an implicit alpha
                 if (_plan.WeightDecay != 0)
-                    parameter.add_(parameter, alpha: n[-_plan.WeightDecay * dlr]);
-                parameter.addcdiv_(expAvg, denominator, value: n[-dlr]);
+                    parameter.add_(parameter, alpha: decay);
+                parameter.addcdiv_(expAvg, denominator, value: rate);
             }
         }
     }

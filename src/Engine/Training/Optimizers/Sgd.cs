@@ -24,10 +24,12 @@ internal sealed class Sgd : TrainingOptimizer
     public override void Step(double factor)
     {
         using var _ = no_grad();
+        using var s = new ScalarScope();
+        var (decay, momentum) = (s[_plan.WeightDecay], s[_plan.Momentum]);
         var index = 0;
         foreach (var group in Groups)
         {
-            var lr = group.LearningRate * factor;
+            var rate = s[-(group.LearningRate * factor)];
             foreach (var parameter in group.Parameters)
             {
                 var buffer = _momentum[index++];
@@ -35,14 +37,13 @@ internal sealed class Sgd : TrainingOptimizer
                 if (grad is null)
                     continue;
                 using var scope = NewDisposeScope();
-                using var s = new ScalarScope();
-                var g = _plan.WeightDecay != 0 ? grad.add(parameter.mul(s[_plan.WeightDecay]), s[1]) : grad;
+                var g = _plan.WeightDecay != 0 ? ScalarMath.Plus(grad, parameter.mul(decay)) : grad;
                 if (_plan.Momentum != 0)
                 {
-                    buffer.mul_(s[_plan.Momentum]).add_(g, alpha: s[1]);
-                    g = _plan.Nesterov ? g.add(buffer.mul(s[_plan.Momentum]), s[1]) : buffer;
+                    buffer.mul_(momentum).add_(g, alpha: ScalarMath.One);
+                    g = _plan.Nesterov ? ScalarMath.Plus(g, buffer.mul(momentum)) : buffer;
                 }
-                parameter.add_(g, alpha: s[-lr]);
+                parameter.add_(g, alpha: rate);
             }
         }
     }

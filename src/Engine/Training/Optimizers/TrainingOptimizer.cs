@@ -1,4 +1,5 @@
 using LoraNotebooks.Dsl.Plans;
+using LoraNotebooks.Engine.SafeTensors;
 using LoraNotebooks.Engine.Native;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -71,6 +72,37 @@ public abstract class TrainingOptimizer : IDisposable
 
     /// <summary>Restores state written by <see cref="SaveState"/> from an optimizer of the same kind over the same parameters.</summary>
     public abstract void LoadState(IReadOnlyDictionary<string, Tensor> state);
+
+    /// <summary>The state as safetensors entries named <paramref name="prefix"/> + its key (bytes copied out, so nothing is left to dispose).</summary>
+    public IReadOnlyList<TensorData> StateTensors(string prefix = "")
+    {
+        var state = SaveState();
+        try
+        {
+            return [.. state.Select(kv => SafeTensorsTorch.ToTensorData(prefix + kv.Key, kv.Value))];
+        }
+        finally
+        {
+            foreach (var value in state.Values)
+                value.Dispose();
+        }
+    }
+
+    /// <summary>Restores the state that <see cref="StateTensors"/> wrote into <paramref name="file"/> under <paramref name="prefix"/>.</summary>
+    public void LoadState(SafeTensorsFile file, string prefix = "")
+    {
+        var state = file.Tensors.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(k => k[prefix.Length..], k => file.ReadTensor(k));
+        try
+        {
+            LoadState(state);
+        }
+        finally
+        {
+            foreach (var value in state.Values)
+                value.Dispose();
+        }
+    }
 
     /// <inheritdoc/>
     public virtual void Dispose() => GC.SuppressFinalize(this);
