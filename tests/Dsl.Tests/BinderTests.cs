@@ -97,6 +97,94 @@ public class BinderTests
     }
 
     [Fact]
+    public void a_world_member_can_train_with_a_masked_loss_that_weighs_the_rest_less()
+    {
+        const string script = "dataset \"hat\" {\n  world accessory \"hat\"\n  mask outside 5%\n}";
+
+        var result = Check(script);
+
+        Assert.Equal(new LossMask(null, 0.05), result.Plan!.Training!.Datasets[0].Mask);
+        Assert.Equal(new LossMask(null, 0.1), Check(script.Replace(" outside 5%", "")).Plan!.Training!.Datasets[0].Mask);
+        Assert.Contains("learns from where the world painted it, the rest at 5%", PreflightRenderer.Render(result.Summary!));
+    }
+
+    [Fact]
+    public void a_mask_folder_is_read_beside_the_script_and_pictures_without_a_mask_are_counted()
+    {
+        var folder = Directory.CreateTempSubdirectory("masks-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(folder, "kites"));
+            Directory.CreateDirectory(Path.Combine(folder, "kite-masks"));
+            foreach (var name in new[] { "a.png", "b.jpg", "c.png" })
+                File.WriteAllText(Path.Combine(folder, "kites", name), "");
+            File.WriteAllText(Path.Combine(folder, "kite-masks", "a.png"), "");
+            File.WriteAllText(Path.Combine(folder, "kite-masks", "b.png"), ""); // any picture extension: b.jpg's mask
+
+            var result = Check("dataset {\n  folder \"kites\"\n  mask \"kite-masks\" outside 0%\n}", Path.Combine(folder, "kite.lora"));
+
+            Assert.Equal(new LossMask(Path.Combine(folder, "kite-masks"), 0), result.Plan!.Training!.Datasets[0].Mask);
+            var warning = Assert.Single(result.Diagnostics, d => d.Id == "LORA0212");
+            Assert.Equal("1 of 3 images have no mask of the same name in 'kite-masks'; they are skipped", warning.Message);
+            Assert.Contains("learns from its masks, the rest at 0%", PreflightRenderer.Render(result.Summary!));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("dataset {\n  world concept \"heart\"\n}\ndataset {\n  world held_in\n  preserve\n  mask\n}", "LORA0133", 7, 3)]
+    [InlineData("dataset {\n  world held_in \"figure\"\n  mask\n}", "LORA0134", 3, 3)]
+    [InlineData("dataset {\n  world concept \"heart\"\n  mask \"masks\"\n}", "LORA0135", 3, 8)]
+    [InlineData("dataset {\n  world concept \"heart\"\n  mask outside 150%\n}", "LORA0112", 3, 16)]
+    [InlineData("dataset {\n  world concept \"heart\"\n  mask inside 50%\n}", "LORA0107", 3, 8)]
+    public void masks_are_checked(string script, string id, int line, int column)
+    {
+        var error = Check(script).Diagnostics.First(d => d.Severity == Diagnostics.DiagnosticSeverity.Error);
+        Assert.Equal((id, line, column), (error.Id, error.Span.Line, error.Span.Column));
+    }
+
+    [Fact]
+    public void a_mask_folder_that_does_not_exist_is_an_error_and_a_folder_dataset_needs_one()
+    {
+        var folder = Directory.CreateTempSubdirectory("masks-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(folder, "kites"));
+            File.WriteAllText(Path.Combine(folder, "kites", "a.png"), "");
+            var path = Path.Combine(folder, "kite.lora");
+
+            var missing = Check("dataset {\n  folder \"kites\"\n  mask \"nowhere\"\n}", path).Diagnostics.First(d => d.Severity == Diagnostics.DiagnosticSeverity.Error);
+            var bare = Check("dataset {\n  folder \"kites\"\n  mask\n}", path).Diagnostics.First(d => d.Severity == Diagnostics.DiagnosticSeverity.Error);
+
+            Assert.Equal(("LORA0136", "mask folder 'nowhere' does not exist"), (missing.Id, missing.Message));
+            Assert.Equal("LORA0134", bare.Id);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void a_dataset_without_a_mask_prints_as_before_masks_existed_so_its_runs_keep_their_fingerprint()
+    {
+        const string script = "dataset \"hearts\" {\n  world concept \"heart\" count 12\n  trigger \"hrt heart\"\n  repeats 3\n  caption_shuffle keep 1\n  caption_dropout 10%\n  flip\n  crop random\n  validation 2\n}\ndataset \"scenes\" {\n  world held_in \"figure\" count 30\n  preserve weight 6 noisy 50%\n}\n";
+
+        var datasets = Check(script).Plan!.Training!.Datasets;
+
+        // The compiler's record printing of these two datasets before masks existed, verbatim.
+        Assert.Equal("DatasetPlan { Name = hearts, Source = WorldSource { Family = concept, Member = heart, Count = 12, IsHeldIn = False }, ImageCount = 12, ValidationImages = 2, Repeats = 3, Trigger = hrt heart, CaptionExtension = .txt, CaptionShuffle = CaptionShuffle { KeepTokens = 1 }, CaptionDropout = 0.1, Flip = True, Resolution = , Crop = Random, Preserve = , TrainImages = 10, Preserves = False }",
+            datasets[0].ToString());
+        Assert.Equal("DatasetPlan { Name = scenes, Source = WorldSource { Family = held_in, Member = figure, Count = 30, IsHeldIn = True }, ImageCount = 30, ValidationImages = 0, Repeats = 1, Trigger = , CaptionExtension = .txt, CaptionShuffle = , CaptionDropout = 0, Flip = False, Resolution = , Crop = Center, Preserve = 6 noisy 0.5, TrainImages = 30, Preserves = True }",
+            datasets[1].ToString());
+        Assert.Contains(", Preserve = , Mask = LossMask { Folder = , Outside = 0.1 }, TrainImages = 10,",
+            Check(script.Replace("  validation 2\n", "  validation 2\n  mask\n")).Plan!.Training!.Datasets[0].ToString());
+    }
+
+    [Fact]
     public void steps_per_epoch_is_images_times_repeats_over_batch_times_accumulation_rounded_up()
     {
         var result = Check("dataset {\n  world concept \"star\" count 25\n  repeats 3\n}\ntrain {\n  epochs 2\n  batch 4\n  grad_accumulation 2\n}");

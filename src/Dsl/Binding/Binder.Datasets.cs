@@ -86,7 +86,8 @@ internal sealed partial class Binder
         {
             diagnostics.Add(DiagnosticDescriptors.TriggerInPreserved, section.One("trigger")!.Arguments[0].Span, name);
         }
-        var plan = new DatasetPlan(name, source, imageCount, validationImages, repeats, trigger, captionExtension, shuffle, dropout, flip, resolution, crop, preserve);
+        var mask = BindMask(section.One("mask"), source, captionExtension, name, preserve is not null);
+        var plan = new DatasetPlan(name, source, imageCount, validationImages, repeats, trigger, captionExtension, shuffle, dropout, flip, resolution, crop, preserve, mask);
         if (trigger is not null) triggerSpans[plan] = section.One("trigger")!.Arguments[0].Span;
         return plan;
     }
@@ -182,6 +183,53 @@ internal sealed partial class Binder
         var noisy = options["noisy"] is { } n ? read.Fraction("noisy", n, NumberRange.AtLeast(0, 1)) ?? 0 : 0;
         return new Preservation(weight, noisy);
     }
+
+    /// <summary>
+    /// <c>mask "folder"</c> (mask pictures named as the dataset's) or a bare <c>mask</c> on a world member, whose
+    /// generator knows where it painted it; <c>outside P%</c> weighs the rest (default <see cref="DefaultMaskOutside"/>).
+    /// </summary>
+    private LossMask? BindMask(StatementSyntax? statement, DatasetSource source, string captionExtension, string datasetName, bool preserves)
+    {
+        if (statement is null) return null;
+        var hasFolder = statement.Arguments.FirstOrDefault() is StringSyntax;
+        var options = Options.Read(statement, hasFolder ? 1 : 0, Vocabulary.StatementOptions["mask"], "mask", diagnostics);
+        var outside = options["outside"] is { } o ? read.Fraction("outside", o, NumberRange.AtLeast(0, 1)) ?? DefaultMaskOutside : DefaultMaskOutside;
+        if (preserves)
+        {
+            diagnostics.Add(DiagnosticDescriptors.MaskInPreserved, statement.Keyword.Span, datasetName);
+            return null;
+        }
+        if (!hasFolder)
+        {
+            if (source is not WorldSource { IsHeldIn: false })
+            {
+                diagnostics.Add(DiagnosticDescriptors.MaskWithoutFolder, statement.Keyword.Span, datasetName);
+                return null;
+            }
+            return new LossMask(null, outside);
+        }
+        var value = (StringSyntax)statement.Arguments[0];
+        if (ResolvePath("mask", value) is not { } path) return null;
+        if (source is not FolderSource folder)
+        {
+            diagnostics.Add(DiagnosticDescriptors.MaskFolderOnWorld, value.Span, datasetName);
+            return null;
+        }
+        if (!Directory.Exists(path))
+        {
+            diagnostics.Add(DiagnosticDescriptors.MaskFolderNotFound, value.Span, value.Value);
+            return new LossMask(path, outside);
+        }
+        if (Directory.Exists(folder.Path))
+        {
+            var (images, withoutMask) = ImageFolder.CountWithoutMask(folder.Path, path);
+            if (withoutMask > 0) diagnostics.Add(DiagnosticDescriptors.MissingMasks, value.Span, withoutMask, images, value.Value);
+        }
+        return new LossMask(path, outside);
+    }
+
+    /// <summary>The weight of pixels outside a mask unless <c>outside</c> says otherwise (OneTrainer's default "unmasked weight").</summary>
+    public const double DefaultMaskOutside = 0.1;
 
     private CaptionShuffle? BindCaptionShuffle(StatementSyntax? statement)
     {

@@ -20,4 +20,24 @@ internal static class ImageFolder
             return (0, 0);
         }
     }
+
+    /// <summary>The images of <paramref name="folder"/>, and how many of them have no mask picture of the same name in <paramref name="masks"/>.</summary>
+    public static (int Images, int WithoutMask) CountWithoutMask(string folder, string masks)
+    {
+        try
+        {
+            var images = Directory.EnumerateFiles(folder)
+                .Where(f => ImageExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                .ToList();
+            var named = Directory.EnumerateFiles(masks)
+                .Where(f => ImageExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                .Select(Path.GetFileNameWithoutExtension)
+                .ToHashSet(StringComparer.Ordinal);
+            return (images.Count, images.Count(f => !named.Contains(Path.GetFileNameWithoutExtension(f))));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (0, 0);
+        }
+    }
 }

@@ -34,6 +34,7 @@ internal static class Vocabulary
         new("resolution", BlockKind.Dataset, "training size in pixels"),
         new("validation", BlockKind.Dataset, "images held out for validation (count or %)"),
         new("preserve", BlockKind.Dataset, "keep the base's output on these pictures (against leakage)"),
+        new("mask", BlockKind.Dataset, "learn from the masked part of each picture: a folder of masks, or the world's own"),
 
         new("rank", BlockKind.Lora, "adapter rank"),
         new("alpha", BlockKind.Lora, "scale numerator (alpha/rank)"),
@@ -157,6 +158,7 @@ internal static class Vocabulary
     {
         ["world"] = ["count"],
         ["preserve"] = ["weight", "noisy"],
+        ["mask"] = ["outside"],
         ["caption_shuffle"] = ["keep"],
         ["target"] = ["rank", "alpha"],
         ["schedule"] = ["cycles"],

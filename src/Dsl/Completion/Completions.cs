@@ -80,6 +80,7 @@ public static class Completions
         "load" or "merge" or "inspect" => Values([Vocabulary.Trained]),
         "world" when worlds is not null => Values([.. worlds.Families, Plans.WorldSource.HeldIn]),
         "preserve" => Values(Vocabulary.StatementOptions["preserve"]),
+        "mask" => Values(Vocabulary.StatementOptions["mask"]),
         _ => [],
     };
 

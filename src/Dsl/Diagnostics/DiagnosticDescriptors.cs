@@ -91,6 +91,14 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor TriggerInPreserved = new("LORA0131", Error, "dataset '{0}' preserves the base's output, so it cannot teach a trigger; move the trigger to the dataset that teaches");
     /// <summary>Every dataset preserves: nothing to learn.</summary>
     public static readonly DiagnosticDescriptor NothingToLearn = new("LORA0132", Error, "every dataset preserves the base's output, so there is nothing to learn; one dataset must teach (no preserve)");
+    /// <summary>A mask on a dataset that preserves.</summary>
+    public static readonly DiagnosticDescriptor MaskInPreserved = new("LORA0133", Error, "dataset '{0}' preserves the base's output on whole pictures, so it takes no mask; a mask belongs to a dataset that teaches");
+    /// <summary>A bare mask where no generator knows the subject.</summary>
+    public static readonly DiagnosticDescriptor MaskWithoutFolder = new("LORA0134", Error, "dataset '{0}' needs a folder of masks (mask \"masks\"); only a world family member's pictures come with their own");
+    /// <summary>A mask folder on a world dataset.</summary>
+    public static readonly DiagnosticDescriptor MaskFolderOnWorld = new("LORA0135", Error, "dataset '{0}' draws from the world, which masks its own pictures; write mask without a folder");
+    /// <summary>A mask folder that does not exist.</summary>
+    public static readonly DiagnosticDescriptor MaskFolderNotFound = new("LORA0136", Error, "mask folder '{0}' does not exist");
 
     // Warnings
     /// <summary>alpha much larger than rank.</summary>
@@ -115,6 +123,8 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor HighLearningRate = new("LORA0210", Warning, "lr {0} is high for {1}; 1e-4 is a common start");
     /// <summary>A sample block without prompts.</summary>
     public static readonly DiagnosticDescriptor SampleWithoutPrompts = new("LORA0211", Warning, "the sample block has no prompt, so no previews are drawn");
+    /// <summary>Images without a mask picture.</summary>
+    public static readonly DiagnosticDescriptor MissingMasks = new("LORA0212", Warning, "{0} of {1} images have no mask of the same name in '{2}'; they are skipped");
 
     // Information
     /// <summary>Training without previews.</summary>

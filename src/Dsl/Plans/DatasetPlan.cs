@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Text;
 
 namespace LoraNotebooks.Dsl.Plans;
 
@@ -19,6 +20,7 @@ namespace LoraNotebooks.Dsl.Plans;
 /// Null for a dataset that teaches. Otherwise how it preserves: its pictures and captions train the adapter to
 /// leave the model's prediction as the base makes it (regularisation against leakage).
 /// </param>
+/// <param name="Mask">Null to learn from every pixel alike; otherwise a masked loss (<see cref="LossMask"/>).</param>
 public sealed record DatasetPlan(
     string Name,
     DatasetSource Source,
@@ -32,7 +34,8 @@ public sealed record DatasetPlan(
     bool Flip,
     int? Resolution,
     Crop Crop = Crop.Center,
-    Preservation? Preserve = null)
+    Preservation? Preserve = null,
+    LossMask? Mask = null)
 {
     /// <summary>Images that train (the rest are held out for validation).</summary>
     public int TrainImages => ImageCount - ValidationImages;
@@ -40,7 +43,42 @@ public sealed record DatasetPlan(
     /// <summary>True when the dataset keeps the base's output rather than teaching something new.</summary>
     [Browsable(false)]
     public bool Preserves => Preserve is not null;
+
+    // A plan's text is its run's fingerprint (checkpoints and outputs carry it): a dataset without a mask prints
+    // exactly as the compiler's record printing did before masks existed, so those runs keep their fingerprints.
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Name = ").Append(Name)
+            .Append(", Source = ").Append(Source)
+            .Append(", ImageCount = ").Append(ImageCount.ToString())
+            .Append(", ValidationImages = ").Append(ValidationImages.ToString())
+            .Append(", Repeats = ").Append(Repeats.ToString())
+            .Append(", Trigger = ").Append(Trigger)
+            .Append(", CaptionExtension = ").Append(CaptionExtension)
+            .Append(", CaptionShuffle = ").Append(CaptionShuffle)
+            .Append(", CaptionDropout = ").Append(CaptionDropout.ToString())
+            .Append(", Flip = ").Append(Flip.ToString())
+            .Append(", Resolution = ").Append(Resolution?.ToString())
+            .Append(", Crop = ").Append(Crop.ToString())
+            .Append(", Preserve = ").Append(Preserve);
+        if (Mask is not null)
+            builder.Append(", Mask = ").Append(Mask);
+        builder.Append(", TrainImages = ").Append(TrainImages.ToString())
+            .Append(", Preserves = ").Append(Preserves.ToString());
+        return true;
+    }
 }
+
+/// <summary>
+/// A masked loss: the teaching loss weighs each pixel by a mask, so that an adapter learns the masked part (a hat, a
+/// face, a product) and not what happens to be around it. Pixels outside count <see cref="Outside"/> as much.
+/// </summary>
+/// <param name="Folder">
+/// A folder of mask pictures named as the dataset's pictures (white learns, black does not, grey between), or null
+/// for a world dataset, whose generator knows where it painted the taught thing.
+/// </param>
+/// <param name="Outside">The weight (0 to 1) of pixels outside the mask: 0 ignores them, 1 is no mask at all.</param>
+public sealed record LossMask(string? Folder, double Outside);
 
 /// <summary>
 /// Output preservation: a dataset whose pictures train the adapter to leave the base's prediction unchanged.

@@ -17,7 +17,10 @@ public static class PreflightRenderer
             var unnamed = d.Unnamed is { } member ? $", captioned without '{member}'" : "";
             var noisy = d.Preserve is { NoisyShare: > 0 and var share } ? $", {(share * 100).ToString("0.#", CultureInfo.InvariantCulture)}% of its timesteps in the noisiest tenth" : "";
             var preserves = d.Preserve is { } p ? $"; preserves the base's output (weight {p.Weight.ToString("0.###", CultureInfo.InvariantCulture)}{noisy}{unnamed})" : "";
-            text.AppendLine($"  dataset {d.Name}: {N(d.Images)} images{held} x {N(d.Repeats)} repeats = {N(d.ImagesPerEpoch)} per epoch{preserves}");
+            var masked = d.Mask is { } m
+                ? $"; learns from {(m.Folder is null ? "where the world painted it" : "its masks")}, the rest at {(m.Outside * 100).ToString("0.#", CultureInfo.InvariantCulture)}%"
+                : "";
+            text.AppendLine($"  dataset {d.Name}: {N(d.Images)} images{held} x {N(d.Repeats)} repeats = {N(d.ImagesPerEpoch)} per epoch{preserves}{masked}");
         }
         var perStep = summary.Batch * summary.GradAccumulation;
         text.AppendLine($"  batch {N(summary.Batch)} x grad accumulation {N(summary.GradAccumulation)} = {N(perStep)} images per step");

@@ -43,7 +43,7 @@ public sealed record PreflightSummary(
             problem = e.Message.Split('\n')[0].Trim();
         }
         var datasets = training.Datasets.Select(d => new DatasetSummary(d.Name, d.ImageCount, d.ValidationImages, d.Repeats, d.Preserve,
-            d.Preserves && d.Source is WorldSource { IsHeldIn: false, Member: { Length: > 0 } member } ? member : null)).ToList();
+            d.Preserves && d.Source is WorldSource { IsHeldIn: false, Member: { Length: > 0 } member } ? member : null, d.Mask)).ToList();
         return new PreflightSummary(
             new ValueList<DatasetSummary>(datasets),
             datasets.Sum(d => d.ImagesPerEpoch),
@@ -59,9 +59,10 @@ public sealed record PreflightSummary(
 
 /// <summary>
 /// One dataset's share of an epoch; <paramref name="Preserve"/> is how it preserves, or null when it teaches;
-/// <paramref name="Unnamed"/> is the world member whose pictures a preserving dataset shows captioned without its word.
+/// <paramref name="Unnamed"/> is the world member whose pictures a preserving dataset shows captioned without its word;
+/// <paramref name="Mask"/> the masked loss it teaches with, if any.
 /// </summary>
-public sealed record DatasetSummary(string Name, int Images, int ValidationImages, int Repeats, Preservation? Preserve = null, string? Unnamed = null)
+public sealed record DatasetSummary(string Name, int Images, int ValidationImages, int Repeats, Preservation? Preserve = null, string? Unnamed = null, LossMask? Mask = null)
 {
     /// <summary>(images − held out) × repeats.</summary>
     public long ImagesPerEpoch => (long)(Images - ValidationImages) * Repeats;

@@ -82,17 +82,27 @@ public sealed class CaptionedFolder
     public IReadOnlyList<SkippedFile> Skipped { get; }
 
     /// <summary>Reads <paramref name="folder"/> into the aspect buckets of <paramref name="resolution"/>; a missing caption file reads as "".</summary>
-    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="DirectoryNotFoundException">The folder (or the mask folder) does not exist.</exception>
     /// <param name="keepCover">Also keep each picture resized to just cover its bucket, uncut (<see cref="TrainingImage.Cover"/>), for random crops.</param>
-    public static CaptionedFolder Read(string folder, int resolution, string captionExtension = ".txt", bool keepCover = false)
+    /// <param name="masks">
+    /// A folder of masks, one per picture with the same name (any of <see cref="ImageExtensions"/>) and the same size, read as
+    /// grey levels (<see cref="TrainingImage.Mask"/>); a picture without a usable mask is skipped. Null for none.
+    /// </param>
+    public static CaptionedFolder Read(string folder, int resolution, string captionExtension = ".txt", bool keepCover = false, string? masks = null)
     {
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"dataset folder '{folder}' does not exist");
+        if (masks is not null && !Directory.Exists(masks))
+            throw new DirectoryNotFoundException($"mask folder '{masks}' does not exist");
+        var maskFiles = masks is null ? null : Pictures(masks).ToLookup(Path.GetFileNameWithoutExtension, StringComparer.Ordinal);
         var images = new List<TrainingImage>();
         var skipped = new List<SkippedFile>();
-        foreach (var path in Directory.EnumerateFiles(folder).Where(p => ImageExtensions.Contains(Path.GetExtension(p).ToLowerInvariant())).Order(StringComparer.Ordinal))
+        foreach (var path in Pictures(folder))
         {
-            var reason = TryRead(path, resolution, keepCover, out var rgb, out var bucket, out var cover);
+            var reason = TryRead(path, resolution, keepCover, out var rgb, out var bucket, out var cover, out var size);
+            byte[]? mask = null;
+            if (reason is null && maskFiles is not null)
+                reason = TryReadMask(maskFiles[Path.GetFileNameWithoutExtension(path)].FirstOrDefault(), masks!, size, bucket, ref cover, out mask);
             if (reason is not null)
             {
                 skipped.Add(new SkippedFile(path, reason));
@@ -100,17 +110,50 @@ public sealed class CaptionedFolder
             }
             var captionPath = Path.ChangeExtension(path, captionExtension);
             var caption = File.Exists(captionPath) ? File.ReadAllText(captionPath).Trim() : "";
-            images.Add(new TrainingImage(rgb!, bucket, caption, path, cover));
+            images.Add(new TrainingImage(rgb!, bucket, caption, path, cover, mask));
         }
         return new CaptionedFolder(images, skipped);
     }
 
-    private static string? TryRead(string path, int resolution, bool keepCover, out byte[]? rgb, out Bucket bucket, out CoverImage? cover)
+    private static IEnumerable<string> Pictures(string folder) =>
+        Directory.EnumerateFiles(folder).Where(p => ImageExtensions.Contains(Path.GetExtension(p).ToLowerInvariant())).Order(StringComparer.Ordinal);
+
+    private static string? TryRead(string path, int resolution, bool keepCover, out byte[]? rgb, out Bucket bucket, out CoverImage? cover, out Size size)
     {
         rgb = null;
         bucket = default;
         cover = null;
-        byte[] bytes;
+        size = default;
+        var reason = TryReadBytes(path, out var bytes);
+        return reason ?? TryDecode(bytes!, resolution, out rgb, out bucket, out cover, keepCover, out size);
+    }
+
+    /// <summary>A picture's mask, fitted to its bucket as the picture was (and to its cover, when it keeps one); null, or why not.</summary>
+    private static string? TryReadMask(string? path, string masks, Size size, Bucket bucket, ref CoverImage? cover, out byte[]? mask)
+    {
+        mask = null;
+        if (path is null)
+            return $"it has no mask of the same name in '{masks}'";
+        var name = Path.GetFileName(path);
+        if (TryReadBytes(path, out var bytes) is { } unreadable)
+            return $"its mask {name} {unreadable}";
+        if (TryLoad<L8>(bytes!, out var image) is { } undecodable)
+            return $"its mask {name} {undecodable}";
+        using var picture = image!;
+        if (picture.Width != size.Width || picture.Height != size.Height)
+            return $"its mask {name} is {picture.Width}×{picture.Height} pixels and the picture {size.Width}×{size.Height}; a mask must be the picture's size";
+        var (cut, whole) = Fit(picture, bucket, keepCover: cover is not null, bytesPerPixel: 1);
+        if (cut.All(b => b == 0))
+            return $"its mask {name} is black everywhere it is trained, so nothing of it would be learnt";
+        mask = cut;
+        if (cover is not null)
+            cover = cover with { Mask = whole };
+        return null;
+    }
+
+    private static string? TryReadBytes(string path, out byte[]? bytes)
+    {
+        bytes = null;
         try
         {
             var length = new FileInfo(path).Length;
@@ -118,12 +161,12 @@ public sealed class CaptionedFolder
                 return $"the file is {length} bytes; the limit is {MaxFileBytes}";
             // One read, then identify and decode the same bytes: the file cannot change between the check and the decode.
             bytes = File.ReadAllBytes(path);
+            return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return $"cannot be read: {e.Message}";
         }
-        return TryDecode(bytes, resolution, out rgb, out bucket, out cover, keepCover);
     }
 
     /// <summary>
@@ -131,14 +174,37 @@ public sealed class CaptionedFolder
     /// <paramref name="resolution"/>; returns null, or why the picture cannot be used.
     /// </summary>
     public static string? TryDecode(byte[] bytes, int resolution, out byte[]? rgb, out Bucket bucket) =>
-        TryDecode(bytes, resolution, out rgb, out bucket, out _, keepCover: false);
+        TryDecode(bytes, resolution, out rgb, out bucket, out _, keepCover: false, out _);
 
     /// <summary>As above; with <paramref name="keepCover"/>, <paramref name="cover"/> is the picture resized to just cover its bucket, uncut.</summary>
-    public static string? TryDecode(byte[] bytes, int resolution, out byte[]? rgb, out Bucket bucket, out CoverImage? cover, bool keepCover)
+    public static string? TryDecode(byte[] bytes, int resolution, out byte[]? rgb, out Bucket bucket, out CoverImage? cover, bool keepCover) =>
+        TryDecode(bytes, resolution, out rgb, out bucket, out cover, keepCover, out _);
+
+    private static string? TryDecode(byte[] bytes, int resolution, out byte[]? rgb, out Bucket bucket, out CoverImage? cover, bool keepCover, out Size size)
     {
         rgb = null;
         bucket = default;
         cover = null;
+        size = default;
+        if (TryLoad<Rgb24>(bytes, out var image) is { } reason)
+            return reason;
+        using var picture = image!;
+        size = picture.Size();
+        bucket = AspectBuckets.Choose(picture.Width, picture.Height, resolution);
+        var (cut, whole) = Fit(picture, bucket, keepCover, bytesPerPixel: 3);
+        rgb = cut;
+        if (whole is not null)
+        {
+            var coverSize = CoverSize(size, bucket);
+            cover = new CoverImage(whole, coverSize.Width, coverSize.Height);
+        }
+        return null;
+    }
+
+    /// <summary>Decodes <paramref name="bytes"/> under the limits into <paramref name="image"/>; returns null, or why it cannot be used.</summary>
+    private static string? TryLoad<TPixel>(byte[] bytes, out Image<TPixel>? image) where TPixel : unmanaged, IPixel<TPixel>
+    {
+        image = null;
         if (bytes.LongLength > MaxFileBytes)
             return $"the file is {bytes.LongLength} bytes; the limit is {MaxFileBytes}";
         try
@@ -159,24 +225,15 @@ public sealed class CaptionedFolder
                 return "an interlaced PNG, which is not read; save it again without interlacing";
             if ((long)info.Width * info.Height > Math.Max(SmallPixels, bytes.LongLength * MaxPixelsPerByte))
                 return $"{info.Width}×{info.Height} pixels from a {bytes.LongLength}-byte file is more than {MaxPixelsPerByte} pixels a byte: a damaged file or a decompression bomb";
-            using var image = Image.Load<Rgb24>(Decoder(DecodeSlackBytes + DecodeBytesPerPixel * info.Width * info.Height), new MemoryStream(bytes, writable: false));
+            var loaded = Image.Load<TPixel>(Decoder(DecodeSlackBytes + DecodeBytesPerPixel * info.Width * info.Height), new MemoryStream(bytes, writable: false));
             // The header may lie: check what was decoded too.
-            if ((long)image.Width * image.Height > MaxPixels)
-                return $"{image.Width}×{image.Height} pixels is over the limit of {MaxPixels}";
-            var chosen = bucket = AspectBuckets.Choose(image.Width, image.Height, resolution);
-            // Resize to just cover the bucket (the smallest scale at which both sides reach it), then cut.
-            var scale = Math.Max((double)chosen.Width / image.Width, (double)chosen.Height / image.Height);
-            var coverSize = new Size(Math.Max(chosen.Width, (int)Math.Round(image.Width * scale)), Math.Max(chosen.Height, (int)Math.Round(image.Height * scale)));
-            image.Mutate(i => i.Resize(coverSize));
-            if (keepCover)
+            if ((long)loaded.Width * loaded.Height > MaxPixels)
             {
-                var whole = new byte[coverSize.Width * coverSize.Height * 3];
-                image.CopyPixelDataTo(whole);
-                cover = new CoverImage(whole, coverSize.Width, coverSize.Height);
+                var decoded = $"{loaded.Width}×{loaded.Height}";
+                loaded.Dispose();
+                return $"{decoded} pixels is over the limit of {MaxPixels}";
             }
-            image.Mutate(i => i.Crop(new Rectangle((coverSize.Width - chosen.Width) / 2, (coverSize.Height - chosen.Height) / 2, chosen.Width, chosen.Height)));
-            rgb = new byte[chosen.Width * chosen.Height * 3];
-            image.CopyPixelDataTo(rgb);
+            image = loaded;
             return null;
         }
         // The decoders are third-party parsers of hostile bytes, and ImageSharp 2.1 throws more than its documented
@@ -184,10 +241,36 @@ public sealed class CaptionedFolder
         // docs/security.md lists what the fuzz harness saw). A file whose decoding fails in any way is skipped, never fatal.
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            rgb = null;
             return e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or NotSupportedException
                 ? $"cannot be decoded: {e.Message}"
                 : $"cannot be decoded: the decoder failed ({e.GetType().Name}: {e.Message})";
         }
+    }
+
+    /// <summary>
+    /// Resizes <paramref name="image"/> to just cover <paramref name="bucket"/> (the smallest scale at which both sides
+    /// reach it) and cuts its centre: the bucket's pixels, and with <paramref name="keepCover"/> the uncut cover's.
+    /// A picture and its mask go through the same two steps, so they stay aligned.
+    /// </summary>
+    private static (byte[] Cut, byte[]? Cover) Fit<TPixel>(Image<TPixel> image, Bucket bucket, bool keepCover, int bytesPerPixel) where TPixel : unmanaged, IPixel<TPixel>
+    {
+        var coverSize = CoverSize(image.Size(), bucket);
+        image.Mutate(i => i.Resize(coverSize));
+        byte[]? whole = null;
+        if (keepCover)
+        {
+            whole = new byte[coverSize.Width * coverSize.Height * bytesPerPixel];
+            image.CopyPixelDataTo(whole);
+        }
+        image.Mutate(i => i.Crop(new Rectangle((coverSize.Width - bucket.Width) / 2, (coverSize.Height - bucket.Height) / 2, bucket.Width, bucket.Height)));
+        var cut = new byte[bucket.Width * bucket.Height * bytesPerPixel];
+        image.CopyPixelDataTo(cut);
+        return (cut, whole);
+    }
+
+    private static Size CoverSize(Size picture, Bucket bucket)
+    {
+        var scale = Math.Max((double)bucket.Width / picture.Width, (double)bucket.Height / picture.Height);
+        return new Size(Math.Max(bucket.Width, (int)Math.Round(picture.Width * scale)), Math.Max(bucket.Height, (int)Math.Round(picture.Height * scale)));
     }
 }

@@ -53,7 +53,7 @@ public sealed class TrainingData
             switch (dataset.Source)
             {
                 case FolderSource folder:
-                    var read = CaptionedFolder.Read(folder.Path, resolution, dataset.CaptionExtension, keepCover: dataset.Crop == Crop.Random);
+                    var read = CaptionedFolder.Read(folder.Path, resolution, dataset.CaptionExtension, keepCover: dataset.Crop == Crop.Random, masks: dataset.Mask?.Folder);
                     if (read.Skipped.Count > 0 && plan.Train.FailOnBadImages)
                         throw new InvalidDataException(
                             $"dataset '{dataset.Name}': {Describe(read.Skipped[0])} (fail_on_bad_images is on; {read.Skipped.Count} unreadable in all)");
@@ -70,7 +70,8 @@ public sealed class TrainingData
                     // A preserving dataset of a member shows the taught pictures captioned without the member's
                     // word ("a large figure in the center"): the adapter learns that the trigger makes the difference.
                     images = WorldGenerator.Member(world.Family, world.Member, world.Count, WorldSeed, dataset.Trigger, includeTrigger: !dataset.Preserves, size: resolution)
-                        .Select((s, i) => new TrainingImage(s.Pixels, new Bucket(s.Width, s.Height), s.Caption, $"world:{world.Family}/{world.Member}#{i}"))
+                        .Select((s, i) => new TrainingImage(s.Pixels, new Bucket(s.Width, s.Height), s.Caption, $"world:{world.Family}/{world.Member}#{i}",
+                            Mask: dataset.Mask is null ? null : WorldMask(s.Subject, s.Width, s.Height)))
                         .ToList();
                     break;
                 default:
@@ -90,6 +91,25 @@ public sealed class TrainingData
                 [.. images.Where((_, i) => heldOut.Contains(i))]));
         }
         return new TrainingData(datasets, skipped);
+    }
+
+    /// <summary>
+    /// The mask a world picture trains with: where the world painted its subject (<see cref="WorldSample.Subject"/>)
+    /// and one pixel round it, so that the subject's edge against what surrounds it is learnt too.
+    /// </summary>
+    public static byte[] WorldMask(byte[] subject, int width, int height)
+    {
+        var mask = new byte[subject.Length];
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+            {
+                byte most = 0;
+                for (var dy = Math.Max(0, y - 1); dy <= Math.Min(height - 1, y + 1); dy++)
+                    for (var dx = Math.Max(0, x - 1); dx <= Math.Min(width - 1, x + 1); dx++)
+                        most = subject[dy * width + dx] > 0 ? (byte)255 : most;
+                mask[y * width + x] = most;
+            }
+        return mask;
     }
 
     /// <summary>"kite-2.png: cannot be decoded: ..." for a warning line.</summary>

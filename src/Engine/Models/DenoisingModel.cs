@@ -95,7 +95,7 @@ public abstract class DenoisingModel : nn.Module, IDiffusionBase
     /// <paramref name="timesteps"/> [B]), optionally min-SNR weighted. Noise and timesteps come from
     /// <paramref name="generator"/>.
     /// </summary>
-    public Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null)
+    public Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null, Tensor? weights = null)
     {
         options ??= new DiffusionLossOptions();
         using var scope = NewDisposeScope();
@@ -108,10 +108,25 @@ public abstract class DenoisingModel : nn.Module, IDiffusionBase
         timesteps = timesteps?.to(int64).to(device) ?? randint(0, TrainTimesteps, [batch], dtype: int64, generator: generator).to(device);
         var noisy = Schedule.AddNoise(original, noise, timesteps);
         var prediction = Predict(noisy, timesteps, EncodeText(captions));
-        var perImage = (prediction.to(float32) - Schedule.Target(original, noise, timesteps)).square().mean([1, 2, 3]);
+        var squared = (prediction.to(float32) - Schedule.Target(original, noise, timesteps)).square();
+        var perImage = weights is null ? squared.mean([1, 2, 3]) : WeightedMean(squared, weights.to(device));
         if (options.MinSnrGamma is { } gamma)
             perImage = perImage * Schedule.MinSnrWeights(timesteps, gamma);
         return perImage.mean().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Each picture's mean of <paramref name="squared"/> [B, C, h, w] weighed by <paramref name="weights"/> [B, 1, H, W],
+    /// averaged down to h × w first: a masked loss. A picture whose weights are all zero contributes 0.
+    /// </summary>
+    internal static Tensor WeightedMean(Tensor squared, Tensor weights)
+    {
+        using var scope = NewDisposeScope();
+        if (weights.shape[2] != squared.shape[2] || weights.shape[3] != squared.shape[3])
+            weights = nn.functional.adaptive_avg_pool2d(weights, [squared.shape[2], squared.shape[3]]);
+        using var numbers = new ScalarScope();
+        var total = weights.sum([1, 2, 3]).mul(numbers[squared.shape[1]]).clamp_min(numbers[1e-12]);
+        return (squared * weights).sum([1, 2, 3]).div(total).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>

@@ -47,8 +47,10 @@ public interface IDiffusionBase : IDisposable
     /// <summary>
     /// The mean denoising loss for clean <paramref name="images"/> [B, 3, H, W] in [0, 1] with their captions;
     /// noise (and timesteps, unless <paramref name="timesteps"/> [B] is given) come from <paramref name="generator"/>.
+    /// With <paramref name="weights"/> [B, 1, H, W] (a masked loss) each picture's loss is the weighted mean over its
+    /// pixels, the weights averaged down to the denoiser's resolution (a latent's for Stable Diffusion).
     /// </summary>
-    Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null);
+    Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null, Tensor? weights = null);
 
     /// <summary>
     /// The output-preservation loss: <paramref name="images"/> are noised as <see cref="Loss"/> does, and the

@@ -148,7 +148,7 @@ public sealed class LoraTrainer
                 }
                 if (data.Validation.Count > 0 && step % validateEvery == 0)
                 {
-                    validationLoss = Validate(data.Validation, train.Seed);
+                    validationLoss = Validate(data, train.Seed);
                     emit(new ValidationEvent(step, validationLoss.Value, data.Validation.Count));
                     lastValidation = step;
                 }
@@ -161,7 +161,7 @@ public sealed class LoraTrainer
                 emit(Preview(network, finalSample, last));
             if (data.Validation.Count > 0 && lastValidation != last)
             {
-                validationLoss = Validate(data.Validation, train.Seed);
+                validationLoss = Validate(data, train.Seed);
                 emit(new ValidationEvent(last, validationLoss.Value, data.Validation.Count));
             }
         }
@@ -215,8 +215,8 @@ public sealed class LoraTrainer
         var preserving = items.Where(i => i.Dataset.Plan.Preserves).ToList();
         if (preserving.Count == 0)
         {
-            var (images, captions) = Batch(items, microBatch);
-            return _model.Loss(images, captions, noise, lossOptions);
+            var (images, captions, weights) = Batch(items, microBatch);
+            return _model.Loss(images, captions, noise, lossOptions, weights: weights);
         }
         using var scope = NewDisposeScope();
         // Each picture keeps its place in the batch for its random draws (flip, crop, caption).
@@ -225,15 +225,15 @@ public sealed class LoraTrainer
         var total = zeros(1, device: _model.Device).squeeze();
         if (teaching.Count > 0)
         {
-            var (images, captions) = Batch([.. teaching.Select(p => p.Item)], microBatch, [.. teaching.Select(p => p.Position)]);
-            total = ScalarMath.Plus(total, ScalarMath.Times(_model.Loss(images, captions, noise, lossOptions), (double)teaching.Count / items.Count));
+            var (images, captions, weights) = Batch([.. teaching.Select(p => p.Item)], microBatch, [.. teaching.Select(p => p.Position)]);
+            total = ScalarMath.Plus(total, ScalarMath.Times(_model.Loss(images, captions, noise, lossOptions, weights: weights), (double)teaching.Count / items.Count));
         }
         var network = _lora.Networks.Single(n => n.AdapterName == AdapterName);
         // Numbers enter the graph as kept-alive scalars (ScalarMath): TorchSharp's implicit ones can be finalized mid-call.
         foreach (var group in positions.Where(p => p.Item.Dataset.Plan.Preserves).GroupBy(p => p.Item.Dataset.Plan.Preserve!))
         {
             var members = group.ToList();
-            var (images, captions) = Batch([.. members.Select(p => p.Item)], microBatch, [.. members.Select(p => p.Position)]);
+            var (images, captions, _) = Batch([.. members.Select(p => p.Item)], microBatch, [.. members.Select(p => p.Position)]);
             var loss = _model.PreservationLoss(images, captions, noise, () => new AdapterOff(network), group.Key.NoisyShare);
             total = ScalarMath.Plus(total, ScalarMath.Times(loss, group.Key.Weight * members.Count / items.Count));
         }
@@ -258,17 +258,19 @@ public sealed class LoraTrainer
 
     /// <summary>
     /// Images [B, 3, H, W] (cut at random and flipped at random where the dataset says so) and the captions for this
-    /// micro-batch; a flipped picture's caption has left and right swapped.
+    /// micro-batch; a flipped picture's caption has left and right swapped. When a picture has a mask, also the loss
+    /// weights [B, 1, H, W] (<see cref="PixelWeights"/>), cut and flipped with their pictures; else null.
     /// </summary>
-    private (Tensor Images, List<string> Captions) Batch(IReadOnlyList<BatchItem> items, long microBatch, IReadOnlyList<int>? positions = null)
+    private (Tensor Images, List<string> Captions, Tensor? Weights) Batch(IReadOnlyList<BatchItem> items, long microBatch, IReadOnlyList<int>? positions = null)
     {
         using var scope = NewDisposeScope();
         var bucket = items[0].Image.Bucket;
         // Crops draw from a stream of their own, so turning them on changes nothing else a seed decides.
-        var pixels = items.Select((item, k) => item.Dataset.Plan.Crop == Crop.Random
+        var drawn = items.Select((item, k) => item.Dataset.Plan.Crop == Crop.Random
             ? item.Image.Draw(StepSeeds.Random(_plan.Train.Seed, 3, microBatch, positions?[k] ?? k))
-            : item.Image.Rgb);
-        var images = ImageTensors.FromRgb([.. pixels], bucket.Width, bucket.Height);
+            : (item.Image.Rgb, item.Image.Mask)).ToList();
+        var images = ImageTensors.FromRgb([.. drawn.Select(d => d.Rgb)], bucket.Width, bucket.Height);
+        var weights = PixelWeights(items, [.. drawn.Select(d => d.Mask)], bucket);
         var captions = new List<string>();
         var flips = new List<long>();
         for (var k = 0; k < items.Count; k++)
@@ -287,20 +289,49 @@ public sealed class LoraTrainer
         {
             var index = tensor(flips.ToArray());
             images = images.index_copy(0, index, images.index_select(0, index).flip(3));
+            if (weights is not null)
+                weights = weights.index_copy(0, index, weights.index_select(0, index).flip(3));
         }
-        return (images.MoveToOuterDisposeScope(), captions);
+        return (images.MoveToOuterDisposeScope(), captions, weights?.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The masked loss's weight of every pixel [B, 1, H, W]: a masked picture's pixels count from its dataset's
+    /// <see cref="LossMask.Outside"/> (black) to 1 (white), a picture without a mask counts every pixel 1. Null when no
+    /// picture of the batch has a mask, so unmasked runs compute exactly what they did before masks.
+    /// </summary>
+    private static Tensor? PixelWeights(IReadOnlyList<BatchItem> items, IReadOnlyList<byte[]?> masks, Bucket bucket)
+    {
+        if (masks.All(m => m is null))
+            return null;
+        var pixels = bucket.Width * bucket.Height;
+        var weights = new float[items.Count * pixels];
+        for (var k = 0; k < items.Count; k++)
+        {
+            var span = weights.AsSpan(k * pixels, pixels);
+            if (masks[k] is not { } mask)
+            {
+                span.Fill(1);
+                continue;
+            }
+            var outside = (float)items[k].Dataset.Plan.Mask!.Outside;
+            for (var i = 0; i < pixels; i++)
+                span[i] = outside + (1 - outside) * mask[i] / 255f;
+        }
+        return tensor(weights).reshape(items.Count, 1, bucket.Height, bucket.Width);
     }
 
     /// <summary>Mean loss over the held-out images at fixed timesteps and fixed noise, without adapter dropout.</summary>
-    private double Validate(IReadOnlyList<TrainingImage> images, long seed)
+    private double Validate(TrainingData data, long seed)
     {
+        var images = data.Datasets.Where(d => !d.Plan.Preserves).SelectMany(d => d.Validation.Select(i => new BatchItem(d, i))).ToList();
         _lora.Train(false);
         try
         {
             using var _ = no_grad();
             var total = 0.0;
             var count = 0;
-            foreach (var group in images.GroupBy(i => i.Bucket))
+            foreach (var group in images.GroupBy(i => i.Image.Bucket))
             {
                 foreach (var fraction in ValidationTimesteps)
                 {
@@ -308,8 +339,8 @@ public sealed class LoraTrainer
                     var batch = group.ToList();
                     using var noise = new Generator((ulong)StepSeeds.Mix(seed, 5, (long)(fraction * 1000)));
                     var timesteps = full([batch.Count], (long)(fraction * (_model.TrainTimesteps - 1)), dtype: int64);
-                    var loss = _model.Loss(ImageTensors.FromRgb([.. batch.Select(i => i.Rgb)], group.Key.Width, group.Key.Height),
-                        [.. batch.Select(i => i.Caption)], noise, new DiffusionLossOptions(), timesteps);
+                    var loss = _model.Loss(ImageTensors.FromRgb([.. batch.Select(i => i.Image.Rgb)], group.Key.Width, group.Key.Height),
+                        [.. batch.Select(i => i.Image.Caption)], noise, new DiffusionLossOptions(), timesteps, PixelWeights(batch, [.. batch.Select(i => i.Image.Mask)], group.Key));
                     total += loss.item<float>() * batch.Count;
                     count += batch.Count;
                 }

@@ -7,6 +7,7 @@ namespace LoraNotebooks.Engine.World;
 internal sealed class Canvas
 {
     private readonly float[] _rgb;
+    private readonly float[] _subject;
 
     /// <summary>A canvas filled with <paramref name="background"/>.</summary>
     public Canvas(int width, int height, Rgb background)
@@ -14,6 +15,7 @@ internal sealed class Canvas
         Width = width;
         Height = height;
         _rgb = new float[width * height * 3];
+        _subject = new float[width * height];
         for (int i = 0; i < _rgb.Length; i += 3)
             (_rgb[i], _rgb[i + 1], _rgb[i + 2]) = (background.R, background.G, background.B);
     }
@@ -22,8 +24,11 @@ internal sealed class Canvas
 
     public int Height { get; }
 
-    /// <summary>Paints <paramref name="shape"/> in <paramref name="colour"/>, drawn in the given style (null = plain fill).</summary>
-    public void Fill(Silhouette shape, Rgb colour, string? style = null)
+    /// <summary>
+    /// Paints <paramref name="shape"/> in <paramref name="colour"/>, drawn in the given style (null = plain fill).
+    /// With <paramref name="subject"/> the fill also counts as the picture's subject (see <see cref="SubjectMask"/>).
+    /// </summary>
+    public void Fill(Silhouette shape, Rgb colour, string? style = null, bool subject = false)
     {
         int x0 = Math.Max(0, (int)MathF.Floor(shape.MinX) - 1), x1 = Math.Min(Width - 1, (int)MathF.Ceiling(shape.MaxX) + 1);
         int y0 = Math.Max(0, (int)MathF.Floor(shape.MinY) - 1), y1 = Math.Min(Height - 1, (int)MathF.Ceiling(shape.MaxY) + 1);
@@ -57,6 +62,8 @@ internal sealed class Canvas
                         throw new ArgumentException($"unknown style '{style}'", nameof(style));
                 }
                 if (cover <= 0) continue;
+                if (subject)
+                    _subject[y * Width + x] = MathF.Max(_subject[y * Width + x], cover);
                 int i = (y * Width + x) * 3;
                 _rgb[i] += (paint.R - _rgb[i]) * cover;
                 _rgb[i + 1] += (paint.G - _rgb[i + 1]) * cover;
@@ -89,6 +96,18 @@ internal sealed class Canvas
                     }
             }
         }
+    }
+
+    /// <summary>
+    /// How much of each pixel the fills marked as the subject covered, 0 to 255, row by row: one byte per
+    /// pixel, the picture's <see cref="WorldSample.Subject"/>. Pixelation does not change it.
+    /// </summary>
+    public byte[] SubjectMask()
+    {
+        var bytes = new byte[_subject.Length];
+        for (int i = 0; i < bytes.Length; i++)
+            bytes[i] = (byte)Math.Clamp(MathF.Round(_subject[i] * 255), 0, 255);
+        return bytes;
     }
 
     /// <summary>The picture as bytes, row by row, R, G, B per pixel (HWC).</summary>

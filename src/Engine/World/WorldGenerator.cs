@@ -59,7 +59,8 @@ public static class WorldGenerator
         {
             var rng = SampleRandom(seed, i);
             var labels = sample(rng);
-            samples[i] = new WorldSample(SceneRenderer.Render(labels, rng, size), size, size, caption(labels), labels);
+            var (pixels, subject) = SceneRenderer.Draw(labels, rng, size);
+            samples[i] = new WorldSample(pixels, size, size, caption(labels), labels, subject);
         }
         return samples;
     }

@@ -6,4 +6,8 @@ namespace LoraNotebooks.Engine.World;
 /// <param name="Height">Height in pixels.</param>
 /// <param name="Caption">The caption a training set would carry for it.</param>
 /// <param name="Labels">What the picture shows.</param>
-public sealed record WorldSample(byte[] Pixels, int Width, int Height, string Caption, WorldLabels Labels);
+/// <param name="Subject">
+/// Where its subject is painted, one byte per pixel (0 to 255, row by row): the accessory in an accessory
+/// scene, else the shape, figure or character. A masked loss trains on it (a world dataset's <c>mask</c>).
+/// </param>
+public sealed record WorldSample(byte[] Pixels, int Width, int Height, string Caption, WorldLabels Labels, byte[] Subject);

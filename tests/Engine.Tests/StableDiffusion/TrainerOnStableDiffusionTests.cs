@@ -46,11 +46,16 @@ public class TrainerOnStableDiffusionTests
             RgbImage.WritePng(Path.Combine(data, $"img-{i}.png"), example.Rgb, 16);
             File.WriteAllText(Path.Combine(data, $"img-{i}.txt"), example.Caption);
         }
+        // Masks of the left half: the masked loss averages them down to the latent's size.
+        var masks = Directory.CreateDirectory(Path.Combine(root, "masks")).FullName;
+        for (var i = 0; i < 4; i++)
+            RgbImage.WritePng(Path.Combine(masks, $"img-{i}.png"), [.. Enumerable.Range(0, 16 * 16 * 3).Select(b => (byte)(b / 3 % 16 < 8 ? 255 : 0))], 16);
         var script = $$"""
             base "{{WriteBase(root, layout)}}"
             dataset "squares" {
               folder "data"
               trigger "cat"
+              mask "masks"
             }
             lora {
               rank 2

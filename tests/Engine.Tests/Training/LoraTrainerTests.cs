@@ -303,11 +303,11 @@ public sealed class LoraTrainerTests : IDisposable
             return base.PreservationLoss(images, captions, generator, baseOnly, noisyShare);
         }
 
-        public override Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null)
+        public override Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null, Tensor? weights = null)
         {
             for (var i = 0; i < captions.Count; i++)
                 Seen.Add((images[i, .., .., ..4].mean().item<float>() > images[i, .., .., 4..].mean().item<float>(), captions[i]));
-            return base.Loss(images, captions, generator, options, timesteps);
+            return base.Loss(images, captions, generator, options, timesteps, weights);
         }
     }
 
@@ -316,9 +316,9 @@ public sealed class LoraTrainerTests : IDisposable
     {
         private int _calls;
 
-        public override Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null)
+        public override Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null, Tensor? weights = null)
         {
-            var loss = base.Loss(images, captions, generator, options, timesteps);
+            var loss = base.Loss(images, captions, generator, options, timesteps, weights);
             return ++_calls > calls ? loss * float.NaN : loss;
         }
     }
@@ -338,8 +338,8 @@ public sealed class LoraTrainerTests : IDisposable
         public void SaveWeights(string path, IReadOnlyDictionary<string, string>? metadata = null) => inner.SaveWeights(path, metadata);
         public void Dispose() { }
 
-        public virtual Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null) =>
-            inner.Loss(images, captions, generator, options, timesteps);
+        public virtual Tensor Loss(Tensor images, IReadOnlyList<string> captions, Generator generator, DiffusionLossOptions? options = null, Tensor? timesteps = null, Tensor? weights = null) =>
+            inner.Loss(images, captions, generator, options, timesteps, weights);
 
         public virtual Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly, double noisyShare = 0) =>
             inner.PreservationLoss(images, captions, generator, baseOnly, noisyShare);
