@@ -424,6 +424,8 @@ public sealed class LoraTrainer
         };
         if (trigger is not null)
             metadata["modelspec.trigger_phrase"] = trigger;
+        if (plan.Datasets.Any(d => d.Mask is not null))
+            metadata["ss_masked_loss"] = "True"; // kohya's key; left out without a mask, so unmasked files keep their bytes
         if (plan.TaughtWorld is { } world)
             metadata[WorldMetadataKey] = $"{world.Family}/{world.Member}";
         metadata[OutputGuard.FingerprintKey] = Fingerprint(plan); // so a later run knows whether this file is its own (OutputGuard)

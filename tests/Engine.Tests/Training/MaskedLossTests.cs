@@ -2,6 +2,7 @@ using LoraNotebooks.Dsl.Plans;
 using LoraNotebooks.Engine.Data;
 using LoraNotebooks.Engine.Imaging;
 using LoraNotebooks.Engine.Models;
+using LoraNotebooks.Engine.SafeTensors;
 using LoraNotebooks.Engine.Training;
 using LoraNotebooks.Engine.World;
 using SixLabors.ImageSharp;
@@ -170,11 +171,13 @@ public sealed class MaskedLossTests : IDisposable
         var plain = _setup.Plan(TrainingSetup.Script("steps 4", dataset: "flip\nvalidation 1")).Training!;
         var white = _setup.Plan(TrainingSetup.Script("steps 4", dataset: "flip\nvalidation 1\nmask \"masks\" outside 0%")).Training!;
 
-        var (_, plainEvents) = _setup.Train(plain);
-        var (_, whiteEvents) = _setup.Train(white with { Train = white.Train with { Overwrite = true } });
+        var (plainAdapter, plainEvents) = _setup.Train(plain);
+        var (whiteAdapter, whiteEvents) = _setup.Train(white with { Train = white.Train with { Overwrite = true } });
 
         Assert.All(Losses(plainEvents).Zip(Losses(whiteEvents)), p => Assert.Equal(p.First, p.Second, 1e-5));
         Assert.Equal(plainEvents.OfType<ValidationEvent>().Last().Loss, whiteEvents.OfType<ValidationEvent>().Last().Loss, 4);
+        Assert.Equal("True", Metadata(whiteAdapter)["ss_masked_loss"]); // kohya's key for a masked run
+        Assert.False(Metadata(plainAdapter).ContainsKey("ss_masked_loss"));
 
         // A mask of one corner pixel: the loss is that pixel's alone.
         foreach (var picture in Directory.EnumerateFiles(masks))
@@ -187,5 +190,13 @@ public sealed class MaskedLossTests : IDisposable
         Assert.NotEqual(Losses(plainEvents), Losses(cornerEvents));
 
         static double[] Losses(List<TrainingEvent> events) => [.. events.OfType<StepEvent>().Select(e => e.Loss)];
+
+        IReadOnlyDictionary<string, string> Metadata(byte[] adapter)
+        {
+            var path = Path.Combine(_setup.Root, $"{Guid.NewGuid():N}.safetensors");
+            File.WriteAllBytes(path, adapter);
+            using var file = SafeTensorsFile.Open(path);
+            return file.Metadata.ToDictionary();
+        }
     }
 }
