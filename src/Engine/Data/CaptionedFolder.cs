@@ -142,8 +142,9 @@ public sealed class CaptionedFolder
         using var picture = image!;
         if (picture.Width != size.Width || picture.Height != size.Height)
             return $"its mask {name} is {picture.Width}×{picture.Height} pixels and the picture {size.Width}×{size.Height}; a mask must be the picture's size";
-        var (cut, whole) = Fit(picture, bucket, keepCover: cover is not null, bytesPerPixel: 1);
-        if (cut.All(b => b == 0))
+        if (TryFit(picture, bucket, keepCover: cover is not null, bytesPerPixel: 1, out var cut, out var whole) is { } unfit)
+            return $"its mask {name} {unfit}";
+        if (cut!.All(b => b == 0))
             return $"its mask {name} is black everywhere it is trained, so nothing of it would be learnt";
         mask = cut;
         if (cover is not null)
@@ -191,7 +192,8 @@ public sealed class CaptionedFolder
         using var picture = image!;
         size = picture.Size();
         bucket = AspectBuckets.Choose(picture.Width, picture.Height, resolution);
-        var (cut, whole) = Fit(picture, bucket, keepCover, bytesPerPixel: 3);
+        if (TryFit(picture, bucket, keepCover, bytesPerPixel: 3, out var cut, out var whole) is { } unfit)
+            return unfit;
         rgb = cut;
         if (whole is not null)
         {
@@ -241,9 +243,31 @@ public sealed class CaptionedFolder
         // docs/security.md lists what the fuzz harness saw). A file whose decoding fails in any way is skipped, never fatal.
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or NotSupportedException
-                ? $"cannot be decoded: {e.Message}"
-                : $"cannot be decoded: the decoder failed ({e.GetType().Name}: {e.Message})";
+            return Failure(e);
+        }
+    }
+
+    private static string Failure(Exception e) =>
+        e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or NotSupportedException
+            ? $"cannot be decoded: {e.Message}"
+            : $"cannot be decoded: the decoder failed ({e.GetType().Name}: {e.Message})";
+
+    /// <summary>
+    /// <see cref="Fit"/>, under the decode's memory budget: resizing a long thin picture to cover its bucket can need
+    /// more than the budget allows (a 65500×1 JPEG, found by tools/Fuzz), and that is a reason to skip it, not a crash.
+    /// </summary>
+    private static string? TryFit<TPixel>(Image<TPixel> image, Bucket bucket, bool keepCover, int bytesPerPixel, out byte[]? cut, out byte[]? cover)
+        where TPixel : unmanaged, IPixel<TPixel>
+    {
+        (cut, cover) = (null, null);
+        try
+        {
+            (cut, cover) = Fit(image, bucket, keepCover, bytesPerPixel);
+            return null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Failure(e);
         }
     }
 
