@@ -51,6 +51,19 @@ public sealed class PictureLimitsTests
     }
 
     [Fact]
+    public void a_picture_too_long_and_thin_to_resize_within_its_memory_budget_is_refused_not_a_crash()
+    {
+        // Found by tools/Fuzz (image, seed 1, case 363): a 615-byte JPEG of 65500×1 pixels decodes within its budget,
+        // but resizing it to cover a 32 px bucket needs far more than the budget allows.
+        var bytes = Convert.FromBase64String("/9j/4AAQSkZJRgABAQEAYABgAAD/2wCEAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDIBCQkJDAsMGA0NGDIhHCEyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMv/AABEIAAH/3AMBIgACEQEDEQH/xAGiAAABBQEBAQEBAQAAAAAAAAAAAQIDBAUGBwgJCgsQAAIBAwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEVUtHwJDNicoIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6g4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2drh4uPk5ebn6Onq8fLz9PX29/j5+gEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoLEQACAQIEBAMEBwUEBAABAncAAQIDEQQFITEGEkFRB2FxEyIygQgUQpGhscEJIzNS8BVictEKFiQ04SXxFxgZGiYnKCkqNTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqCg4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2dri4+Tl5ufo6ery8/T19vf4+fr/2gAMAwEAAhEDEQA/APn+iiigD//Z");
+
+        var reason = CaptionedFolder.TryDecode(bytes, 32, out var rgb, out _);
+
+        Assert.Null(rgb);
+        Assert.StartsWith("cannot be decoded: ", reason);
+    }
+
+    [Fact]
     public void an_interlaced_png_is_refused_with_a_way_out()
     {
         var bytes = Photo(40, 30, new PngEncoder { InterlaceMethod = PngInterlaceMode.Adam7 });
