@@ -105,6 +105,8 @@ public class BinderTests
 
         Assert.Equal(new LossMask(null, 0.05), result.Plan!.Training!.Datasets[0].Mask);
         Assert.Equal(new LossMask(null, 0.1), Check(script.Replace(" outside 5%", "")).Plan!.Training!.Datasets[0].Mask);
+        // The base's own world knows its subjects too (the shape, or the figure).
+        Assert.Equal(new LossMask(null, 0.1), Check("dataset {\n  world held_in \"figure\"\n  mask\n}").Plan!.Training!.Datasets[0].Mask);
         Assert.Contains("learns from where the world painted it, the rest at 5%", PreflightRenderer.Render(result.Summary!));
     }
 
@@ -136,7 +138,6 @@ public class BinderTests
 
     [Theory]
     [InlineData("dataset {\n  world concept \"heart\"\n}\ndataset {\n  world held_in\n  preserve\n  mask\n}", "LORA0133", 7, 3)]
-    [InlineData("dataset {\n  world held_in \"figure\"\n  mask\n}", "LORA0134", 3, 3)]
     [InlineData("dataset {\n  world concept \"heart\"\n  mask \"masks\"\n}", "LORA0135", 3, 8)]
     [InlineData("dataset {\n  world concept \"heart\"\n  mask outside 150%\n}", "LORA0112", 3, 16)]
     [InlineData("dataset {\n  world concept \"heart\"\n  mask inside 50%\n}", "LORA0107", 3, 8)]

@@ -86,7 +86,7 @@ internal sealed partial class Binder
         {
             diagnostics.Add(DiagnosticDescriptors.TriggerInPreserved, section.One("trigger")!.Arguments[0].Span, name);
         }
-        var mask = BindMask(section.One("mask"), source, captionExtension, name, preserve is not null);
+        var mask = BindMask(section.One("mask"), source, name, preserve is not null);
         var plan = new DatasetPlan(name, source, imageCount, validationImages, repeats, trigger, captionExtension, shuffle, dropout, flip, resolution, crop, preserve, mask);
         if (trigger is not null) triggerSpans[plan] = section.One("trigger")!.Arguments[0].Span;
         return plan;
@@ -185,10 +185,10 @@ internal sealed partial class Binder
     }
 
     /// <summary>
-    /// <c>mask "folder"</c> (mask pictures named as the dataset's) or a bare <c>mask</c> on a world member, whose
-    /// generator knows where it painted it; <c>outside P%</c> weighs the rest (default <see cref="DefaultMaskOutside"/>).
+    /// <c>mask "folder"</c> (mask pictures named as the dataset's) or a bare <c>mask</c> on a world dataset, whose
+    /// generator knows where it painted each picture's subject; <c>outside P%</c> weighs the rest (default <see cref="DefaultMaskOutside"/>).
     /// </summary>
-    private LossMask? BindMask(StatementSyntax? statement, DatasetSource source, string captionExtension, string datasetName, bool preserves)
+    private LossMask? BindMask(StatementSyntax? statement, DatasetSource source, string datasetName, bool preserves)
     {
         if (statement is null) return null;
         var hasFolder = statement.Arguments.FirstOrDefault() is StringSyntax;
@@ -201,7 +201,7 @@ internal sealed partial class Binder
         }
         if (!hasFolder)
         {
-            if (source is not WorldSource { IsHeldIn: false })
+            if (source is not WorldSource)
             {
                 diagnostics.Add(DiagnosticDescriptors.MaskWithoutFolder, statement.Keyword.Span, datasetName);
                 return null;

@@ -94,7 +94,7 @@ public static class DiagnosticDescriptors
     /// <summary>A mask on a dataset that preserves.</summary>
     public static readonly DiagnosticDescriptor MaskInPreserved = new("LORA0133", Error, "dataset '{0}' preserves the base's output on whole pictures, so it takes no mask; a mask belongs to a dataset that teaches");
     /// <summary>A bare mask where no generator knows the subject.</summary>
-    public static readonly DiagnosticDescriptor MaskWithoutFolder = new("LORA0134", Error, "dataset '{0}' needs a folder of masks (mask \"masks\"); only a world family member's pictures come with their own");
+    public static readonly DiagnosticDescriptor MaskWithoutFolder = new("LORA0134", Error, "dataset '{0}' needs a folder of masks (mask \"masks\"); only world pictures come with their own");
     /// <summary>A mask folder on a world dataset.</summary>
     public static readonly DiagnosticDescriptor MaskFolderOnWorld = new("LORA0135", Error, "dataset '{0}' draws from the world, which masks its own pictures; write mask without a folder");
     /// <summary>A mask folder that does not exist.</summary>

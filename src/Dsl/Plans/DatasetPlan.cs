@@ -75,7 +75,7 @@ public sealed record DatasetPlan(
 /// </summary>
 /// <param name="Folder">
 /// A folder of mask pictures named as the dataset's pictures (white learns, black does not, grey between), or null
-/// for a world dataset, whose generator knows where it painted the taught thing.
+/// for a world dataset, whose generator knows where it painted each picture's subject.
 /// </param>
 /// <param name="Outside">The weight (0 to 1) of pixels outside the mask: 0 ignores them, 1 is no mask at all.</param>
 public sealed record LossMask(string? Folder, double Outside);

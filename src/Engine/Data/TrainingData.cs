@@ -63,7 +63,8 @@ public sealed class TrainingData
                 case WorldSource { IsHeldIn: true } heldIn:
                     var shape = heldIn.Member is "" ? null : heldIn.Member;
                     images = WorldGenerator.HeldIn(heldIn.Count, WorldSeed, size: resolution, shape: shape)
-                        .Select((s, i) => new TrainingImage(s.Pixels, new Bucket(s.Width, s.Height), s.Caption, $"world:{WorldSource.HeldIn}{(shape is null ? "" : "/" + shape)}#{i}"))
+                        .Select((s, i) => new TrainingImage(s.Pixels, new Bucket(s.Width, s.Height), s.Caption, $"world:{WorldSource.HeldIn}{(shape is null ? "" : "/" + shape)}#{i}",
+                            Mask: dataset.Mask is null ? null : WorldMask(s.Subject, s.Width, s.Height)))
                         .ToList();
                     break;
                 case WorldSource world:

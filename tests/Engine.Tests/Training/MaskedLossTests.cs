@@ -66,6 +66,11 @@ public sealed class MaskedLossTests : IDisposable
             Assert.All(mask, b => Assert.True(b is 0 or 255));
         }
         Assert.All(data.Datasets[1].Train, image => Assert.Null(image.Mask));
+
+        // The base's own world masks its subject too: here the figure.
+        var figures = TrainingData.Load(_setup.Plan("dataset \"figures\" {\n  world held_in \"figure\" count 2\n  trigger \"zq\"\n  mask\n}").Training!, 32);
+        foreach (var (image, sample) in figures.Datasets[0].Train.Zip(WorldGenerator.HeldIn(2, TrainingData.WorldSeed, shape: "figure")))
+            Assert.All(Enumerable.Range(0, 32 * 32).Where(p => sample.Subject[p] > 0), p => Assert.Equal(255, image.Mask![p]));
     }
 
     [Fact]
