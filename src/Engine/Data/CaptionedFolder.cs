@@ -85,8 +85,8 @@ public sealed class CaptionedFolder
     /// <exception cref="DirectoryNotFoundException">The folder (or the mask folder) does not exist.</exception>
     /// <param name="keepCover">Also keep each picture resized to just cover its bucket, uncut (<see cref="TrainingImage.Cover"/>), for random crops.</param>
     /// <param name="masks">
-    /// A folder of masks, one per picture with the same name (any of <see cref="ImageExtensions"/>) and the same size, read as
-    /// grey levels (<see cref="TrainingImage.Mask"/>); a picture without a usable mask is skipped. Null for none.
+    /// A folder of masks, one per picture with the same name (any of <see cref="ImageExtensions"/>; where several share the
+    /// name, the one with the picture's own extension) and the same size, read as grey levels (<see cref="TrainingImage.Mask"/>); a picture without a usable mask is skipped. Null for none.
     /// </param>
     public static CaptionedFolder Read(string folder, int resolution, string captionExtension = ".txt", bool keepCover = false, string? masks = null)
     {
@@ -102,7 +102,8 @@ public sealed class CaptionedFolder
             var reason = TryRead(path, resolution, keepCover, out var rgb, out var bucket, out var cover, out var size);
             byte[]? mask = null;
             if (reason is null && maskFiles is not null)
-                reason = TryReadMask(maskFiles[Path.GetFileNameWithoutExtension(path)].FirstOrDefault(), masks!, size, bucket, ref cover, out mask);
+                reason = TryChooseMask(path, maskFiles[Path.GetFileNameWithoutExtension(path)], masks!, out var maskPath)
+                    ?? TryReadMask(maskPath!, size, bucket, ref cover, out mask);
             if (reason is not null)
             {
                 skipped.Add(new SkippedFile(path, reason));
@@ -128,12 +129,26 @@ public sealed class CaptionedFolder
         return reason ?? TryDecode(bytes!, resolution, out rgb, out bucket, out cover, keepCover, out size);
     }
 
+    /// <summary>
+    /// Which of the masks named as <paramref name="picture"/> is its own: the one with its whole file name, else the only one;
+    /// two or more (a.jpg and a.png for a.webp) are not guessed between. Null, or why not.
+    /// </summary>
+    private static string? TryChooseMask(string picture, IEnumerable<string> candidates, string masks, out string? mask)
+    {
+        var named = candidates.ToList();
+        mask = named.FirstOrDefault(m => Path.GetFileName(m) == Path.GetFileName(picture)) ?? (named.Count == 1 ? named[0] : null);
+        if (mask is not null)
+            return null;
+        if (named.Count == 0)
+            return $"it has no mask of the same name in '{masks}'";
+        return $"it has {named.Count} masks of its name in '{masks}' ({string.Join(", ", named.Select(Path.GetFileName))}) " +
+            $"and none is {Path.GetFileName(picture)}; keep its own, or name it as the picture";
+    }
+
     /// <summary>A picture's mask, fitted to its bucket as the picture was (and to its cover, when it keeps one); null, or why not.</summary>
-    private static string? TryReadMask(string? path, string masks, Size size, Bucket bucket, ref CoverImage? cover, out byte[]? mask)
+    private static string? TryReadMask(string path, Size size, Bucket bucket, ref CoverImage? cover, out byte[]? mask)
     {
         mask = null;
-        if (path is null)
-            return $"it has no mask of the same name in '{masks}'";
         var name = Path.GetFileName(path);
         if (TryReadBytes(path, out var bytes) is { } unreadable)
             return $"its mask {name} {unreadable}";

@@ -116,27 +116,33 @@ public sealed class MaskedLossTests : IDisposable
     }
 
     [Fact]
-    public void a_picture_without_a_usable_mask_is_skipped_with_the_reason()
+    public void a_picture_without_a_usable_mask_is_skipped_with_the_reason_and_of_two_masks_its_own_is_used()
     {
         var folder = Directory.CreateTempSubdirectory("masked-").FullName;
         var masks = Directory.CreateDirectory(Path.Combine(folder, "masks")).FullName;
         try
         {
-            foreach (var name in new[] { "fine", "unmasked", "small", "black", "broken" })
+            foreach (var name in new[] { "fine", "unmasked", "small", "black", "broken", "twice", "own" })
                 new Image<Rgb24>(16, 16, new Rgb24(200, 10, 10)).SaveAsPng(Path.Combine(folder, name + ".png"));
             new Image<L8>(16, 16, new L8(255)).SaveAsPng(Path.Combine(masks, "fine.png"));
             new Image<L8>(8, 8, new L8(255)).SaveAsPng(Path.Combine(masks, "small.png"));
             new Image<L8>(16, 16, new L8(0)).SaveAsPng(Path.Combine(masks, "black.png"));
             File.WriteAllBytes(Path.Combine(masks, "broken.webp"), [1, 2, 3]);
+            new Image<L8>(16, 16, new L8(255)).SaveAsJpeg(Path.Combine(masks, "twice.jpg"));
+            new Image<L8>(16, 16, new L8(255)).SaveAsWebp(Path.Combine(masks, "twice.webp"));
+            new Image<L8>(16, 16, new L8(255)).SaveAsPng(Path.Combine(masks, "own.png"));
+            new Image<L8>(16, 16, new L8(0)).SaveAsJpeg(Path.Combine(masks, "own.jpg"));
 
             var read = CaptionedFolder.Read(folder, 16, masks: masks);
 
-            Assert.Equal("fine.png", Path.GetFileName(Assert.Single(read.Images).Source));
+            Assert.Equal(["fine.png", "own.png"], read.Images.Select(i => Path.GetFileName(i.Source)));
             var reasons = read.Skipped.ToDictionary(s => Path.GetFileNameWithoutExtension(s.Path), s => s.Reason);
             Assert.StartsWith("it has no mask of the same name", reasons["unmasked"]);
             Assert.Equal("its mask small.png is 8×8 pixels and the picture 16×16; a mask must be the picture's size", reasons["small"]);
             Assert.Contains("black everywhere", reasons["black"]);
             Assert.StartsWith("its mask broken.webp ", reasons["broken"]);
+            Assert.Equal($"it has 2 masks of its name in '{masks}' (twice.jpg, twice.webp) and none is twice.png; keep its own, or name it as the picture",
+                reasons["twice"]);
         }
         finally
         {
