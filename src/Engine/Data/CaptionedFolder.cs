@@ -86,7 +86,8 @@ public sealed class CaptionedFolder
     /// <param name="keepCover">Also keep each picture resized to just cover its bucket, uncut (<see cref="TrainingImage.Cover"/>), for random crops.</param>
     /// <param name="masks">
     /// A folder of masks, one per picture with the same name (any of <see cref="ImageExtensions"/>; where several share the
-    /// name, the one with the picture's own extension) and the same size, read as grey levels (<see cref="TrainingImage.Mask"/>); a picture without a usable mask is skipped. Null for none.
+    /// name, the one with the picture's own extension) and the same size, read as grey levels (<see cref="TrainingImage.Mask"/>);
+    /// a picture without a usable mask is skipped. Null for none.
     /// </param>
     public static CaptionedFolder Read(string folder, int resolution, string captionExtension = ".txt", bool keepCover = false, string? masks = null)
     {
