@@ -56,7 +56,7 @@ public sealed class TrainingData
                     var read = CaptionedFolder.Read(folder.Path, resolution, dataset.CaptionExtension, keepCover: dataset.Crop == Crop.Random, masks: dataset.Mask?.Folder);
                     if (read.Skipped.Count > 0 && plan.Train.FailOnBadImages)
                         throw new InvalidDataException(
-                            $"dataset '{dataset.Name}': {Describe(read.Skipped[0])} (fail_on_bad_images is on; {read.Skipped.Count} unreadable in all)");
+                            $"dataset '{dataset.Name}': {Describe(read.Skipped[0])} (fail_on_bad_images is on; {read.Skipped.Count} cannot be used in all)");
                     skipped.AddRange(read.Skipped);
                     images = read.Images;
                     break;

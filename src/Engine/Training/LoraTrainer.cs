@@ -74,7 +74,7 @@ public sealed class LoraTrainer
         var train = _plan.Train;
         var data = TrainingData.Load(_plan, _model.Resolution);
         if (data.Skipped.Count > 0)
-            emit(new WarningEvent($"skipped {data.Skipped.Count} unreadable image(s): {string.Join("; ", data.Skipped.Select(TrainingData.Describe))}"));
+            emit(new WarningEvent($"skipped {data.Skipped.Count} image(s) that cannot be used: {string.Join("; ", data.Skipped.Select(TrainingData.Describe))}"));
         foreach (var warning in TriggerReach.Warnings(data, _model))
             emit(new WarningEvent(warning));
         var order = new BatchOrder(data.Datasets, train.Batch, train.Seed);
