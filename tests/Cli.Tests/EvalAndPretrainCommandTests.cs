@@ -24,6 +24,17 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task eval_stopped_by_ctrl_c_while_sampling_exits_130_and_prints_no_scores()
+    {
+        // 256 samples of each kind take minutes; cancelled a moment in, the sampling stops at its next denoising step.
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        var result = await CliRun.RunAsync(stop.Token, "eval", "--samples", "256", "--json");
+        Assert.Equal(130, result.ExitCode);
+        Assert.Contains("lora: cancelled", result.Error);
+        Assert.Equal("", result.Output);
+    }
+
+    [Fact]
     public async Task eval_with_a_lead_word_scores_the_same_prompts_with_the_word_in_front()
     {
         var plain = await CliRun.RunAsync("eval", "--samples", "8", "--json");

@@ -31,7 +31,7 @@ public static class EvalCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var lead = new Option<string?>("--lead") { Description = "Put this in front of every held-in prompt (e.g. \"zj,\") to see whether the base still reads a prompt a trigger leads." };
         var command = new Command("eval", "Score the base model, or an adapter on it, with the world judge.") { adapter, trigger, world, samples, seed, baseModel, json, lead };
-        command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, _) =>
+        command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, cancel) =>
         {
             // Everything the user gave is checked before the (slow) scoring starts.
             if (parse.GetValue(samples) < 1)
@@ -55,7 +55,7 @@ public static class EvalCommand
             var error = parse.InvocationConfiguration.Error;
             var evaluation = WorldEvaluation.Default();
             using var model = PlanRunner.LoadBase(new BasePlan(parse.GetValue(baseModel) is { } b ? Path.GetFullPath(b) : null), e => error.WriteLine($"warning: {((WarningEvent)e).Message}"));
-            var (following, agreement) = evaluation.Following(model, parse.GetValue(samples), parse.GetValue(seed), parse.GetValue(lead)?.Trim());
+            var (following, agreement) = evaluation.Following(model, parse.GetValue(samples), parse.GetValue(seed), parse.GetValue(lead)?.Trim(), cancel);
             var scores = new Dictionary<string, double> { ["prompt_following"] = following };
             foreach (var (attribute, share) in agreement)
                 scores[$"followed_{attribute}"] = share;
@@ -64,7 +64,7 @@ public static class EvalCommand
                 using var lora = new LoraModel([.. model.Parts]);
                 var network = lora.Add(AdapterFile.Load(adapterPath, lora.Parts, "adapter"));
                 var (fidelity, leakage) = evaluation.FidelityAndLeakage(model, [(network, 1.0)], family!, member!,
-                    parse.GetValue(trigger) ?? metadata!.GetValueOrDefault("modelspec.trigger_phrase"), parse.GetValue(samples), parse.GetValue(seed));
+                    parse.GetValue(trigger) ?? metadata!.GetValueOrDefault("modelspec.trigger_phrase"), parse.GetValue(samples), parse.GetValue(seed), cancel);
                 scores["fidelity"] = fidelity;
                 scores["leakage"] = leakage;
             }

@@ -58,13 +58,13 @@ public static class PretrainCommand
                     if (evaluation is null || p.Step % every != 0)
                         return;
                     var model = trainer.Ema ?? trainer.Model;
-                    var (score, agreement) = evaluation.Following(model, EvalSamples, seed: 0);
+                    var (score, agreement) = evaluation.Following(model, EvalSamples, seed: 0, cancellationToken: cancel);
                     writer.WriteLine(string.Create(inv, $"eval step {p.Step}  prompt_following {score:0.000} over {EvalSamples} samples"));
                     writer.WriteLine("  followed: " + Shares(agreement));
                     if (trainer.Teacher is not null)
                     {
                         // A reading run is judged on both: the prompts as written, and led by a word the world never uses.
-                        var (led, ledAgreement) = evaluation.Following(model, EvalSamples, seed: 0, lead: ReadingLead);
+                        var (led, ledAgreement) = evaluation.Following(model, EvalSamples, seed: 0, lead: ReadingLead, cancellationToken: cancel);
                         writer.WriteLine(string.Create(inv, $"  led by \"{ReadingLead}\": prompt_following {led:0.000}; followed: {Shares(ledAgreement)}"));
                         score = Math.Min(score, led);
                     }

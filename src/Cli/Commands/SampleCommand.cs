@@ -27,7 +27,7 @@ public static class SampleCommand
         var output = new Option<string>("--out") { Description = "The grid PNG to write; single images go in a folder beside it.", Required = true }.AsPath();
         var command = new Command("sample", "Draw images from the base model, optionally with an adapter at several strengths.")
             { prompts, adapter, strengths, seed, steps, guidance, negative, sampler, baseModel, output };
-        command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (writer, _) =>
+        command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (writer, cancel) =>
         {
             var error = parse.InvocationConfiguration.Error;
             using var model = PlanRunner.LoadBase(new BasePlan(parse.GetValue(baseModel) is { } b ? Path.GetFullPath(b) : null), e => error.WriteLine($"warning: {((WarningEvent)e).Message}"));
@@ -37,7 +37,7 @@ public static class SampleCommand
                 adapters.Add((lora.Add(AdapterFile.Load(adapterPath, lora.Parts, "adapter")), 1.0));
             var rows = parse.GetValue(prompts)!.Select(p => new SamplePrompt(p, parse.GetValue(negative), parse.GetValue(seed), parse.GetValue(steps), parse.GetValue(guidance))).ToList();
             var columns = adapters.Count > 0 ? parse.GetValue(strengths)! : [0.0];
-            var grid = PreviewGrid.Draw(model, adapters, rows, columns, parse.GetValue(sampler), parse.GetValue(output)!, null);
+            var grid = PreviewGrid.Draw(model, adapters, rows, columns, parse.GetValue(sampler), parse.GetValue(output)!, null, cancel);
             writer.WriteLine($"grid: {grid.Path} ({rows.Count} prompts × {columns.Length} strengths)");
             return Task.FromResult(ExitCodes.Ok);
         }, token));

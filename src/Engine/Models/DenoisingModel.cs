@@ -170,10 +170,11 @@ public abstract class DenoisingModel : nn.Module, IDiffusionBase
     /// Generates one image per prompt at the denoiser's sample size, [B, 3, H, W] in [0, 1]. Image b starts
     /// from noise seeded by <paramref name="seeds"/>[b] and depends on nothing else random, so a seed always
     /// gives the same picture. The unconditional branch of guidance uses <paramref name="negativePrompt"/>
-    /// (default: the empty caption).
+    /// (default: the empty caption). A cancellation is honoured before each denoising step, so a large
+    /// batch stops within one step of it.
     /// </summary>
     public Tensor Sample(IReadOnlyList<string> prompts, IReadOnlyList<long> seeds, int steps = 20, double guidance = 3,
-        string? negativePrompt = null, SamplerKind sampler = SamplerKind.Ddim)
+        string? negativePrompt = null, SamplerKind sampler = SamplerKind.Ddim, CancellationToken cancellationToken = default)
     {
         if (prompts.Count != seeds.Count)
             throw new ArgumentException($"one seed per prompt is needed: {prompts.Count} prompts, {seeds.Count} seeds");
@@ -193,6 +194,7 @@ public abstract class DenoisingModel : nn.Module, IDiffusionBase
             var sample = scheduler.ScaleInitialNoise(noise);
             for (var i = 0; i < scheduler.Timesteps.Count; i++)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 using var stepScope = NewDisposeScope();
                 var timesteps = full([prompts.Count], scheduler.Timesteps[i], dtype: int64, device: Device);
                 var prediction = GuidedPrediction(scheduler.ScaleModelInput(sample, i), timesteps, context, uncond, guidance);

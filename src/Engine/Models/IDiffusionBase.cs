@@ -61,9 +61,13 @@ public interface IDiffusionBase : IDisposable
     /// </summary>
     Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly, double noisyShare = 0);
 
-    /// <summary>One image per prompt, [B, 3, H, W] in [0, 1]; image b depends only on its prompt and <paramref name="seeds"/>[b].</summary>
+    /// <summary>
+    /// One image per prompt, [B, 3, H, W] in [0, 1]; image b depends only on its prompt and <paramref name="seeds"/>[b].
+    /// <paramref name="cancellationToken"/> is checked before each denoising step.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled between two denoising steps.</exception>
     Tensor Sample(IReadOnlyList<string> prompts, IReadOnlyList<long> seeds, int steps = 20, double guidance = 3,
-        string? negativePrompt = null, SamplerKind sampler = SamplerKind.Ddim);
+        string? negativePrompt = null, SamplerKind sampler = SamplerKind.Ddim, CancellationToken cancellationToken = default);
 
     /// <summary>Writes the base weights (with any merged adapters baked in) as a checkpoint the same base can load.</summary>
     void SaveWeights(string path, IReadOnlyDictionary<string, string>? metadata = null);

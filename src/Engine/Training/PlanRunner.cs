@@ -92,7 +92,7 @@ public static class PlanRunner
                     {
                         var path = GridPath(plan, trained, grid, gridIndex, seed);
                         var prompts = grid.Prompts.Select(p => new SamplePrompt(p, null, seed, grid.Steps, grid.Guidance)).ToList();
-                        emit(PreviewGrid.Draw(model, adapters, prompts, grid.Strengths, grid.Sampler, path, null));
+                        emit(PreviewGrid.Draw(model, adapters, prompts, grid.Strengths, grid.Sampler, path, null, cancellationToken));
                     }
                     break;
                 case CombineAction combine:
@@ -119,7 +119,7 @@ public static class PlanRunner
                     emit(new InspectEvent(AdapterReport.Read(inspect.AdapterPath)));
                     break;
                 case EvaluateAction evaluate:
-                    metrics = Evaluate(evaluator, model, InUse(loaded, trained), plan.Training, evaluate, metrics);
+                    metrics = Evaluate(evaluator, model, InUse(loaded, trained), plan.Training, evaluate, metrics, cancellationToken);
                     evaluated = true;
                     emit(new EvaluationEvent(metrics));
                     break;
@@ -129,7 +129,7 @@ public static class PlanRunner
         }
         if (!evaluated && evaluator is not null && trained is not null && plan.Training!.TaughtWorld is not null)
         {
-            metrics = Evaluate(evaluator, model, [(trained.Network, 1.0)], plan.Training, DefaultEvaluation, metrics);
+            metrics = Evaluate(evaluator, model, [(trained.Network, 1.0)], plan.Training, DefaultEvaluation, metrics, cancellationToken);
             emit(new EvaluationEvent(metrics));
         }
         var finished = new FinishedEvent(trained?.AdapterPath, trained?.Trigger, trained?.Steps ?? 0, clock.Elapsed, metrics);
@@ -138,9 +138,9 @@ public static class PlanRunner
     }
 
     private static EvaluationMetrics Evaluate(IAdapterEvaluator? evaluator, IDiffusionBase model, IReadOnlyList<(LoraNetwork, double)> adapters,
-        TrainingPlan? training, EvaluateAction action, EvaluationMetrics losses)
+        TrainingPlan? training, EvaluateAction action, EvaluationMetrics losses, CancellationToken cancellationToken)
     {
-        var scored = evaluator?.Evaluate(model, adapters, training, action) ?? new EvaluationMetrics();
+        var scored = evaluator?.Evaluate(model, adapters, training, action, cancellationToken) ?? new EvaluationMetrics();
         return scored with { TrainLoss = losses.TrainLoss, ValidationLoss = losses.ValidationLoss };
     }
 

@@ -22,8 +22,10 @@ public static class PreviewGrid
     /// <param name="sampler">The sampler.</param>
     /// <param name="gridPath">The grid PNG to write.</param>
     /// <param name="step">The training step shown, or null after training.</param>
+    /// <param name="cancellationToken">Stops the drawing within one denoising step; no grid is written then.</param>
     public static SampleGridEvent Draw(IDiffusionBase model, IReadOnlyList<(LoraNetwork Network, double Strength)> adapters,
-        IReadOnlyList<SamplePrompt> prompts, IReadOnlyList<double> strengths, Sampler sampler, string gridPath, int? step)
+        IReadOnlyList<SamplePrompt> prompts, IReadOnlyList<double> strengths, Sampler sampler, string gridPath, int? step,
+        CancellationToken cancellationToken = default)
     {
         var inv = CultureInfo.InvariantCulture;
         var folder = Path.ChangeExtension(gridPath, null);
@@ -40,7 +42,7 @@ public static class PreviewGrid
                 {
                     var rows = group.ToList();
                     using var images = model.Sample([.. rows.Select(r => prompts[r].Text)], [.. rows.Select(r => (long)prompts[r].Seed)],
-                        group.Key.Steps, group.Key.Guidance, group.Key.Negative, Kind(sampler));
+                        group.Key.Steps, group.Key.Guidance, group.Key.Negative, Kind(sampler), cancellationToken);
                     var rgb = ImageTensors.ToRgb(images);
                     for (var i = 0; i < rows.Count; i++)
                     {

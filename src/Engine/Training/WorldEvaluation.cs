@@ -35,53 +35,56 @@ public sealed class WorldEvaluation(WorldJudge judge) : IAdapterEvaluator
         plan.Actions.Any(a => a is EvaluateAction) || plan.Training?.TaughtWorld is not null ? Default() : null;
 
     /// <inheritdoc/>
-    public EvaluationMetrics Evaluate(IDiffusionBase model, IReadOnlyList<(LoraNetwork Network, double Strength)> adapters, TrainingPlan? training, EvaluateAction action)
+    public EvaluationMetrics Evaluate(IDiffusionBase model, IReadOnlyList<(LoraNetwork Network, double Strength)> adapters, TrainingPlan? training,
+        EvaluateAction action, CancellationToken cancellationToken = default)
     {
         var source = training?.TaughtWorld;
-        var following = PromptFollowing(model, action.Samples, action.Seed);
+        var following = PromptFollowing(model, action.Samples, action.Seed, cancellationToken);
         if (source is null || adapters.Count == 0)
             return new EvaluationMetrics(PromptFollowing: following);
         var trigger = training!.Datasets.First(d => d.Source == source).Trigger;
-        var (fidelity, leakage) = FidelityAndLeakage(model, adapters, source.Family, source.Member, trigger, action.Samples, action.Seed);
+        var (fidelity, leakage) = FidelityAndLeakage(model, adapters, source.Family, source.Member, trigger, action.Samples, action.Seed, cancellationToken);
         return new EvaluationMetrics(Fidelity: fidelity, Leakage: leakage, PromptFollowing: following);
     }
 
     /// <summary>Share of held-in prompts whose samples show the prompted shape and colour, with the model as it is.</summary>
-    public double PromptFollowing(IDiffusionBase model, int samples, int seed) => Following(model, samples, seed).Score;
+    public double PromptFollowing(IDiffusionBase model, int samples, int seed, CancellationToken cancellationToken = default) =>
+        Following(model, samples, seed, cancellationToken: cancellationToken).Score;
 
     /// <summary>
-    /// <see cref="PromptFollowing(IDiffusionBase, int, int)"/> and, from the same samples, the share
+    /// <see cref="PromptFollowing(IDiffusionBase, int, int, CancellationToken)"/> and, from the same samples, the share
     /// that follows each prompted attribute (<see cref="JudgeScores.Agreement"/>). With
     /// <paramref name="lead"/>, every prompt starts with it ("zj, a small red circle ..."): does the
     /// model still read a prompt that a trigger leads?
     /// </summary>
-    public (double Score, IReadOnlyDictionary<string, double> Agreement) Following(IDiffusionBase model, int samples, int seed, string? lead = null)
+    public (double Score, IReadOnlyDictionary<string, double> Agreement) Following(IDiffusionBase model, int samples, int seed, string? lead = null,
+        CancellationToken cancellationToken = default)
     {
         var prompts = WorldPrompts.HeldIn(samples, seed);
         if (lead is not null)
             prompts = [.. prompts.Select(p => p with { Prompt = $"{lead} {p.Prompt}" })];
         var expected = prompts.Select(p => p.Expected).ToList();
-        var judged = Judge(model, prompts, seed);
+        var judged = Judge(model, prompts, seed, cancellationToken);
         return (JudgeScores.PromptFollowing(expected, judged), JudgeScores.Agreement(expected, judged));
     }
 
     /// <summary>Fidelity to <paramref name="member"/> of <paramref name="family"/> called by <paramref name="trigger"/>, and leakage into other prompts.</summary>
     public (double Fidelity, double Leakage) FidelityAndLeakage(IDiffusionBase model, IReadOnlyList<(LoraNetwork Network, double Strength)> adapters,
-        string family, string member, string? trigger, int samples, int seed)
+        string family, string member, string? trigger, int samples, int seed, CancellationToken cancellationToken = default)
     {
         foreach (var (network, strength) in adapters)
         {
             network.Enabled = true;
             network.Strength = strength;
         }
-        var fidelity = JudgeScores.Fidelity(family, member, Judge(model, WorldPrompts.Trigger(family, member, samples, seed, trigger), seed));
+        var fidelity = JudgeScores.Fidelity(family, member, Judge(model, WorldPrompts.Trigger(family, member, samples, seed, trigger), seed, cancellationToken));
         var others = WorldPrompts.NonTrigger(family, samples, seed);
-        var adapted = Judge(model, others, seed);
+        var adapted = Judge(model, others, seed, cancellationToken);
         foreach (var (network, _) in adapters)
             network.Strength = 0;
         try
         {
-            return (fidelity, JudgeScores.Leakage(adapted, Judge(model, others, seed)));
+            return (fidelity, JudgeScores.Leakage(adapted, Judge(model, others, seed, cancellationToken)));
         }
         finally
         {
@@ -90,9 +93,10 @@ public sealed class WorldEvaluation(WorldJudge judge) : IAdapterEvaluator
         }
     }
 
-    private List<WorldLabels> Judge(IDiffusionBase model, IReadOnlyList<WorldPrompt> prompts, int seed)
+    private List<WorldLabels> Judge(IDiffusionBase model, IReadOnlyList<WorldPrompt> prompts, int seed, CancellationToken cancellationToken)
     {
-        using var images = model.Sample([.. prompts.Select(p => p.Prompt)], [.. prompts.Select((_, i) => (long)seed + i)], Steps, Guidance);
+        using var images = model.Sample([.. prompts.Select(p => p.Prompt)], [.. prompts.Select((_, i) => (long)seed + i)], Steps, Guidance,
+            cancellationToken: cancellationToken);
         return [.. judge.Judge(images).Select(j => j.Labels)];
     }
 }

@@ -344,7 +344,8 @@ public sealed class LoraTrainerTests : IDisposable
         public virtual Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly, double noisyShare = 0) =>
             inner.PreservationLoss(images, captions, generator, baseOnly, noisyShare);
 
-        public Tensor Sample(IReadOnlyList<string> prompts, IReadOnlyList<long> seeds, int steps = 20, double guidance = 3, string? negativePrompt = null, SamplerKind sampler = SamplerKind.Ddim) =>
-            inner.Sample(prompts, seeds, steps, guidance, negativePrompt, sampler);
+        public Tensor Sample(IReadOnlyList<string> prompts, IReadOnlyList<long> seeds, int steps = 20, double guidance = 3, string? negativePrompt = null, SamplerKind sampler = SamplerKind.Ddim,
+            CancellationToken cancellationToken = default) =>
+            inner.Sample(prompts, seeds, steps, guidance, negativePrompt, sampler, cancellationToken);
     }
 }
