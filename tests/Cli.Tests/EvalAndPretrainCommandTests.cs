@@ -35,6 +35,53 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task eval_details_list_the_missed_trigger_prompts_and_the_changed_others_behind_the_scores()
+    {
+        // Two steps at a wild learning rate: an adapter that misses the heart and changes other pictures.
+        var script = Path.Combine(_folder, "wild.lora");
+        File.WriteAllText(script, """
+            dataset "hearts" {
+              world concept "heart" count 4
+              trigger "hrt heart shape"
+            }
+            lora { rank 2; targets ["**.attn2.**"] }
+            train { steps 2; batch 2; lr 0.5; output "out/wild.safetensors" }
+            """);
+        var trained = await CliRun.RunAsync("run", script, "--json");
+        Assert.True(trained.ExitCode == 0, trained.Error);
+        var adapter = Path.Combine(_folder, "out", "wild.safetensors");
+
+        var result = await CliRun.RunAsync("eval", "--adapter", adapter, "--samples", "4", "--details", "--json");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var root = JsonDocument.Parse(result.Output).RootElement;
+        var missed = root.GetProperty("missed").EnumerateArray().ToList();
+        var changed = root.GetProperty("changed").EnumerateArray().ToList();
+        Assert.Equal(root.GetProperty("fidelity").GetDouble(), 1 - missed.Count / 4.0, 12);
+        Assert.Equal(root.GetProperty("leakage").GetDouble(), changed.Count / 4.0, 12);
+        Assert.NotEmpty(changed);
+        Assert.All(missed, m =>
+        {
+            Assert.Contains("hrt heart shape", m.GetProperty("prompt").GetString());
+            Assert.NotEqual("heart", m.GetProperty("judged").GetProperty("shape").GetString());
+        });
+        Assert.All(changed, c =>
+        {
+            Assert.DoesNotContain("hrt", c.GetProperty("prompt").GetString());
+            Assert.InRange(c.GetProperty("seed").GetInt64(), 1, 4);
+            Assert.All(c.GetProperty("changes").EnumerateArray(), a => Assert.NotEqual(a.GetProperty("base").ToString(), a.GetProperty("adapted").ToString()));
+        });
+
+        var text = await CliRun.RunAsync("eval", "--adapter", adapter, "--samples", "4", "--details");
+        Assert.Contains($"missed: {missed.Count} of 4 trigger prompts", text.Output);
+        Assert.Contains($"changed: {changed.Count} of 4 other prompts", text.Output);
+        Assert.Contains(" -> ", text.Output);
+
+        var withoutAdapter = await CliRun.RunAsync("eval", "--details");
+        Assert.Equal(1, withoutAdapter.ExitCode);
+        Assert.Contains("give --adapter too", withoutAdapter.Error);
+    }
+
+    [Fact]
     public async Task eval_with_a_lead_word_scores_the_same_prompts_with_the_word_in_front()
     {
         var plain = await CliRun.RunAsync("eval", "--samples", "8", "--json");

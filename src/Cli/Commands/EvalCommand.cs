@@ -15,7 +15,9 @@ namespace LoraNotebooks.Cli.Commands;
 /// judged scores on the built-in world. Without an adapter: the base's <c>prompt_following</c> over held-in
 /// prompts and <c>followed_shape</c> … <c>followed_background</c> (the share of samples showing each
 /// prompted attribute as asked; <c>--lead WORD</c> puts a word in front of each prompt); with one: also <c>fidelity</c> and <c>leakage</c>, for the member and trigger the adapter's
-/// metadata names (or the options give).
+/// metadata names (or the options give). <c>--details</c> lists the samples behind those two numbers: each
+/// trigger prompt whose sample missed, with what the judge read, and each other prompt whose sample the
+/// adapter changed, attribute by attribute.
 /// </summary>
 public static class EvalCommand
 {
@@ -29,8 +31,9 @@ public static class EvalCommand
         var seed = new Option<int>("--seed") { Description = "The first seed.", DefaultValueFactory = _ => 1 };
         var baseModel = new Option<string?>("--base") { Description = "A base-model checkpoint (default: the built-in base)." }.AsPath();
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var details = new Option<bool>("--details") { Description = "With --adapter: list the trigger prompts whose samples missed and the other prompts whose samples changed." };
         var lead = new Option<string?>("--lead") { Description = "Put this in front of every held-in prompt (e.g. \"zj,\") to see whether the base still reads a prompt a trigger leads." };
-        var command = new Command("eval", "Score the base model, or an adapter on it, with the world judge.") { adapter, trigger, world, samples, seed, baseModel, json, lead };
+        var command = new Command("eval", "Score the base model, or an adapter on it, with the world judge.") { adapter, trigger, world, samples, seed, baseModel, json, lead, details };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, cancel) =>
         {
             // Everything the user gave is checked before the (slow) scoring starts.
@@ -40,6 +43,8 @@ public static class EvalCommand
                 throw new UserErrorException("--lead needs a word to put in front of the prompts");
             if (parse.GetValue(adapter) is null && (parse.GetValue(world) ?? parse.GetValue(trigger)) is not null)
                 throw new UserErrorException("--world and --trigger describe an adapter: give --adapter too");
+            if (parse.GetValue(adapter) is null && parse.GetValue(details))
+                throw new UserErrorException("--details lists what an adapter missed and changed: give --adapter too");
             string? family = null, member = null;
             IReadOnlyDictionary<string, string>? metadata = null;
             if (parse.GetValue(adapter) is { } path)
@@ -53,26 +58,55 @@ public static class EvalCommand
                 (family, member) = (f, m);
             }
             var error = parse.InvocationConfiguration.Error;
+            AdapterJudgement? judged = null;
             var evaluation = WorldEvaluation.Default();
             using var model = PlanRunner.LoadBase(new BasePlan(parse.GetValue(baseModel) is { } b ? Path.GetFullPath(b) : null), e => error.WriteLine($"warning: {((WarningEvent)e).Message}"));
             var (following, agreement) = evaluation.Following(model, parse.GetValue(samples), parse.GetValue(seed), parse.GetValue(lead)?.Trim(), cancel);
-            var scores = new Dictionary<string, double> { ["prompt_following"] = following };
+            var scores = new Dictionary<string, object> { ["prompt_following"] = following };
             foreach (var (attribute, share) in agreement)
                 scores[$"followed_{attribute}"] = share;
             if (parse.GetValue(adapter) is { } adapterPath)
             {
                 using var lora = new LoraModel([.. model.Parts]);
                 var network = lora.Add(AdapterFile.Load(adapterPath, lora.Parts, "adapter"));
-                var (fidelity, leakage) = evaluation.FidelityAndLeakage(model, [(network, 1.0)], family!, member!,
+                judged = evaluation.JudgeAdapters(model, [(network, 1.0)], family!, member!,
                     parse.GetValue(trigger) ?? metadata!.GetValueOrDefault("modelspec.trigger_phrase"), parse.GetValue(samples), parse.GetValue(seed), cancel);
-                scores["fidelity"] = fidelity;
-                scores["leakage"] = leakage;
+                scores["fidelity"] = judged.Fidelity;
+                scores["leakage"] = judged.Leakage;
             }
-            output.WriteLine(parse.GetValue(json)
-                ? JsonSerializer.Serialize(scores, CommandRunner.Json)
-                : string.Join("\n", scores.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key,-17} {s.Value:0.000}"))));
+            var listed = parse.GetValue(details) ? judged : null;
+            if (parse.GetValue(json))
+            {
+                if (listed is not null)
+                {
+                    scores["missed"] = listed.Missed;
+                    scores["changed"] = listed.Changed;
+                }
+                output.WriteLine(JsonSerializer.Serialize(scores, CommandRunner.Json));
+            }
+            else
+            {
+                foreach (var (name, value) in scores)
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-19} {value:0.000}"));
+                if (listed is not null)
+                    WriteDetails(output, listed, parse.GetValue(samples));
+            }
             return Task.FromResult(ExitCodes.Ok);
         }, token));
         return command;
     }
+
+    private static void WriteDetails(TextWriter output, AdapterJudgement judged, int samples)
+    {
+        output.WriteLine($"missed: {judged.Missed.Count} of {samples} trigger prompts");
+        foreach (var miss in judged.Missed)
+            output.WriteLine($"  seed {miss.Seed,-4} {miss.Prompt}\n             judged: {Describe(miss.Judged)}");
+        output.WriteLine($"changed: {judged.Changed.Count} of {samples} other prompts");
+        foreach (var change in judged.Changed)
+            output.WriteLine($"  seed {change.Seed,-4} {change.Prompt}\n             {string.Join(", ", change.Changes.Select(c => $"{c.Attribute} {c.Base ?? "none"} -> {c.Adapted ?? "none"}"))}");
+    }
+
+    /// <summary>What the judge read, attribute by attribute ("shape triangle, colour red, ..."), leaving out those it read as none.</summary>
+    private static string Describe(WorldLabels labels) =>
+        string.Join(", ", WorldVocabulary.Attributes.Where(a => labels.Get(a) is not null).Select(a => $"{a} {labels.Get(a)}"));
 }

@@ -32,12 +32,22 @@ public static class JudgeScores
 
     /// <summary>
     /// <c>fidelity</c>: the share of trigger-prompt samples judged as the taught thing, member
-    /// <paramref name="member"/> of <paramref name="family"/>: for a concept the judged shape is
-    /// the member, for a character the judged character, for a style the judged style, for an
-    /// accessory the judged accessory.
+    /// <paramref name="member"/> of <paramref name="family"/> (<see cref="Shows"/>).
     /// </summary>
     /// <exception cref="ArgumentException">Unknown family or member, or no samples.</exception>
     public static double Fidelity(string family, string member, IReadOnlyList<WorldLabels> judged)
+    {
+        var shows = Shows(family, member);
+        return Share(judged, judged, (j, _) => shows(j));
+    }
+
+    /// <summary>
+    /// Whether a sample judged as given shows member <paramref name="member"/> of <paramref name="family"/>:
+    /// for a concept the judged shape is the member, for a character the judged character, for a style
+    /// the judged style, for an accessory the judged accessory.
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown family or member.</exception>
+    public static Func<WorldLabels, bool> Shows(string family, string member)
     {
         var name = Families.Get(family).Member(member).Name;
         Func<WorldLabels, string?> taught = family switch
@@ -48,7 +58,7 @@ public static class JudgeScores
             "accessory" => j => j.Accessory,
             _ => throw new ArgumentException($"no fidelity rule for family '{family}'", nameof(family)),
         };
-        return Share(judged, judged, (j, _) => taught(j) == name);
+        return j => taught(j) == name;
     }
 
     /// <summary>
@@ -61,6 +71,14 @@ public static class JudgeScores
     public static double Leakage(IReadOnlyList<WorldLabels> judged, IReadOnlyList<WorldLabels> baseJudged) =>
         Share(judged, baseJudged, (j, b) => j != b);
 
+    /// <summary>
+    /// What a leak changed: each attribute (<see cref="WorldVocabulary.Attributes"/> order) whose judged value
+    /// differs between <paramref name="baseJudged"/> and <paramref name="judged"/>; empty when
+    /// <see cref="Leakage"/> would not count the pair.
+    /// </summary>
+    public static IReadOnlyList<AttributeChange> Changes(WorldLabels judged, WorldLabels baseJudged) =>
+        [.. WorldVocabulary.Attributes.Where(a => judged.Get(a) != baseJudged.Get(a)).Select(a => new AttributeChange(a, baseJudged.Get(a), judged.Get(a)))];
+
     private static double Share(IReadOnlyList<WorldLabels> first, IReadOnlyList<WorldLabels> second, Func<WorldLabels, WorldLabels, bool> counts)
     {
         if (first.Count == 0)
@@ -70,3 +88,6 @@ public static class JudgeScores
         return (double)first.Zip(second).Count(p => counts(p.First, p.Second)) / first.Count;
     }
 }
+
+/// <summary>One attribute a judge read differently with an adapter (<paramref name="Adapted"/>) than without it (<paramref name="Base"/>); null is "none".</summary>
+public sealed record AttributeChange(string Attribute, string? Base, string? Adapted);

@@ -72,25 +72,46 @@ public sealed class WorldEvaluation(WorldJudge judge) : IAdapterEvaluator
     public (double Fidelity, double Leakage) FidelityAndLeakage(IDiffusionBase model, IReadOnlyList<(LoraNetwork Network, double Strength)> adapters,
         string family, string member, string? trigger, int samples, int seed, CancellationToken cancellationToken = default)
     {
+        var judged = JudgeAdapters(model, adapters, family, member, trigger, samples, seed, cancellationToken);
+        return (judged.Fidelity, judged.Leakage);
+    }
+
+    /// <summary>
+    /// <see cref="FidelityAndLeakage"/> with the samples behind the two numbers: each trigger prompt whose
+    /// sample missed the member (and what the judge read instead), and each other prompt whose sample the
+    /// adapters changed (and which attributes). A leak list tells what to preserve; a miss list, what the
+    /// adapter has not learnt.
+    /// </summary>
+    public AdapterJudgement JudgeAdapters(IDiffusionBase model, IReadOnlyList<(LoraNetwork Network, double Strength)> adapters,
+        string family, string member, string? trigger, int samples, int seed, CancellationToken cancellationToken = default)
+    {
         foreach (var (network, strength) in adapters)
         {
             network.Enabled = true;
             network.Strength = strength;
         }
-        var fidelity = JudgeScores.Fidelity(family, member, Judge(model, WorldPrompts.Trigger(family, member, samples, seed, trigger), seed, cancellationToken));
+        var triggered = WorldPrompts.Trigger(family, member, samples, seed, trigger);
+        var judgedTriggered = Judge(model, triggered, seed, cancellationToken);
         var others = WorldPrompts.NonTrigger(family, samples, seed);
         var adapted = Judge(model, others, seed, cancellationToken);
+        List<WorldLabels> unadapted;
         foreach (var (network, _) in adapters)
             network.Strength = 0;
         try
         {
-            return (fidelity, JudgeScores.Leakage(adapted, Judge(model, others, seed, cancellationToken)));
+            unadapted = Judge(model, others, seed, cancellationToken);
         }
         finally
         {
             foreach (var (network, strength) in adapters)
                 network.Strength = strength;
         }
+        var shows = JudgeScores.Shows(family, member);
+        return new AdapterJudgement(
+            JudgeScores.Fidelity(family, member, judgedTriggered),
+            JudgeScores.Leakage(adapted, unadapted),
+            [.. triggered.Select((p, i) => new MissedPrompt(p.Prompt, seed + i, judgedTriggered[i])).Where(m => !shows(m.Judged))],
+            [.. others.Select((p, i) => new ChangedPrompt(p.Prompt, seed + i, JudgeScores.Changes(adapted[i], unadapted[i]))).Where(c => c.Changes.Count > 0)]);
     }
 
     private List<WorldLabels> Judge(IDiffusionBase model, IReadOnlyList<WorldPrompt> prompts, int seed, CancellationToken cancellationToken)
@@ -100,3 +121,16 @@ public sealed class WorldEvaluation(WorldJudge judge) : IAdapterEvaluator
         return [.. judge.Judge(images).Select(j => j.Labels)];
     }
 }
+
+/// <summary>Fidelity and leakage, and the samples behind them (<see cref="WorldEvaluation.JudgeAdapters"/>).</summary>
+/// <param name="Fidelity">The share of trigger prompts whose sample shows the member.</param>
+/// <param name="Leakage">The share of other prompts whose sample the adapters changed.</param>
+/// <param name="Missed">The trigger prompts whose sample did not show the member.</param>
+/// <param name="Changed">The other prompts whose sample changed.</param>
+public sealed record AdapterJudgement(double Fidelity, double Leakage, IReadOnlyList<MissedPrompt> Missed, IReadOnlyList<ChangedPrompt> Changed);
+
+/// <summary>A trigger prompt whose sample at <paramref name="Seed"/> was judged as <paramref name="Judged"/>, not as the taught member.</summary>
+public sealed record MissedPrompt(string Prompt, long Seed, WorldLabels Judged);
+
+/// <summary>A prompt without the trigger whose sample at <paramref name="Seed"/> the adapters changed, attribute by attribute.</summary>
+public sealed record ChangedPrompt(string Prompt, long Seed, IReadOnlyList<AttributeChange> Changes);

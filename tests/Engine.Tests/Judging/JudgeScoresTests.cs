@@ -80,6 +80,16 @@ public class JudgeScoresTests
     }
 
     [Fact]
+    public void changes_name_each_attribute_a_leak_changed_from_the_base_to_the_adapted_sample()
+    {
+        Assert.Empty(JudgeScores.Changes(RedCircle, RedCircle));
+        Assert.Equal(
+            [new AttributeChange("shape", "circle", "heart"), new AttributeChange("background", "blue", "gray"), new AttributeChange("style", null, "striped")],
+            JudgeScores.Changes(RedCircle with { Shape = "heart", Background = "gray", Style = "striped" }, RedCircle));
+        Assert.Equal([new AttributeChange("accessory", "hat", null)], JudgeScores.Changes(RedCircle, RedCircle with { Accessory = "hat" }));
+    }
+
+    [Fact]
     public void scores_refuse_lists_of_different_lengths_or_no_samples()
     {
         Assert.Throws<ArgumentException>(() => JudgeScores.PromptFollowing([RedCircle], [RedCircle, RedCircle]));
