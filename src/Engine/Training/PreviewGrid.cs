@@ -22,7 +22,7 @@ public static class PreviewGrid
     /// <param name="sampler">The sampler.</param>
     /// <param name="gridPath">The grid PNG to write.</param>
     /// <param name="step">The training step shown, or null after training.</param>
-    /// <param name="cancellationToken">Stops the drawing within one denoising step; no grid is written then.</param>
+    /// <param name="cancellationToken">Stops the drawing within one denoising step: the grid image is not written then (the single PNGs of columns already drawn stay).</param>
     public static SampleGridEvent Draw(IDiffusionBase model, IReadOnlyList<(LoraNetwork Network, double Strength)> adapters,
         IReadOnlyList<SamplePrompt> prompts, IReadOnlyList<double> strengths, Sampler sampler, string gridPath, int? step,
         CancellationToken cancellationToken = default)
