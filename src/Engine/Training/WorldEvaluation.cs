@@ -110,8 +110,8 @@ public sealed class WorldEvaluation(WorldJudge judge) : IAdapterEvaluator
         return new AdapterJudgement(
             JudgeScores.Fidelity(family, member, judgedTriggered),
             JudgeScores.Leakage(adapted, unadapted),
-            [.. triggered.Select((p, i) => new MissedPrompt(p.Prompt, seed + i, judgedTriggered[i])).Where(m => !shows(m.Judged))],
-            [.. others.Select((p, i) => new ChangedPrompt(p.Prompt, seed + i, JudgeScores.Changes(adapted[i], unadapted[i]))).Where(c => c.Changes.Count > 0)]);
+            [.. triggered.Select((p, i) => new MissedPrompt(p.Prompt, (long)seed + i, judgedTriggered[i])).Where(m => !shows(m.Judged))],
+            [.. others.Select((p, i) => new ChangedPrompt(p.Prompt, (long)seed + i, JudgeScores.Changes(adapted[i], unadapted[i]))).Where(c => c.Changes.Count > 0)]);
     }
 
     private List<WorldLabels> Judge(IDiffusionBase model, IReadOnlyList<WorldPrompt> prompts, int seed, CancellationToken cancellationToken)
