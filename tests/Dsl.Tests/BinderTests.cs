@@ -186,6 +186,23 @@ public class BinderTests
     }
 
     [Fact]
+    public void an_adapter_without_dora_prints_as_before_dora_existed_so_its_runs_keep_their_fingerprint()
+    {
+        const string script = "dataset {\n  world concept \"star\"\n}\nlora {\n  rank 16\n  alpha 8.5\n  dropout 10%\n  rslora\n  init gaussian\n  targets [attention, \"**.conv1\", text_encoder]\n  target text_encoder rank 4 alpha 2\n}\n";
+
+        var lora = Check(script).Plan!.Training!.Lora;
+
+        // The compiler's record printing of this LoraPlan before DoRA existed, verbatim.
+        Assert.Equal("LoraPlan { Rank = 16, Alpha = 8.5, Dropout = 0.1, RsLora = True, Init = Gaussian, Targets = [GroupTarget { Group = Attention }, PatternTarget { Glob = **.conv1 }, GroupTarget { Group = TextEncoder }], Overrides = [TargetOverride { Target = GroupTarget { Group = TextEncoder }, Rank = 4, Alpha = 2 }] }",
+            lora.ToString());
+        Assert.False(lora.Dora);
+        var dora = Check(script.Replace("  rslora\n", "  rslora\n  dora\n")).Plan!.Training!.Lora;
+        Assert.True(dora.Dora);
+        Assert.EndsWith(", Dora = True }", dora.ToString());
+        Assert.False(Check(script.Replace("  rslora\n", "  dora false\n")).Plan!.Training!.Lora.Dora);
+    }
+
+    [Fact]
     public void steps_per_epoch_is_images_times_repeats_over_batch_times_accumulation_rounded_up()
     {
         var result = Check("dataset {\n  world concept \"star\" count 25\n  repeats 3\n}\ntrain {\n  epochs 2\n  batch 4\n  grad_accumulation 2\n}");

@@ -37,7 +37,7 @@ public static class InspectCommand
         tensors = report.TensorCount,
         file_bytes = report.FileBytes,
         metadata = report.Metadata,
-        modules = report.Adapters.Select(a => new { name = a.Name, rank = a.Rank, alpha = a.Alpha, kind = a.Kind, dtype = a.DType, parameters = a.Parameters }),
+        modules = report.Adapters.Select(a => new { name = a.Name, rank = a.Rank, alpha = a.Alpha, kind = a.Kind, dtype = a.DType, parameters = a.Parameters, dora = a.Dora }),
     });
 
     /// <summary>The report as aligned text.</summary>
@@ -59,6 +59,8 @@ public static class InspectCommand
                 (report.Adapters.Any(a => !a.AlphaFromFile) ? "  (some missing in the file: alpha = rank)" : ""));
             var kinds = report.Adapters.GroupBy(a => a.Kind).Select(g => $"{g.Count()} {g.Key}");
             lines.Add($"layers      {string.Join(", ", kinds)}");
+            if (report.Adapters.Count(a => a.Dora) is > 0 and var dora)
+                lines.Add($"dora        {dora} of {report.Adapters.Count} layers learn a magnitude per input feature (dora_scale)");
         }
         if (report.Metadata.Count > 0)
         {

@@ -28,6 +28,7 @@ internal sealed partial class Binder
         }
         var dropout = FractionSetting(section, "dropout", NumberRange.Fraction) ?? 0;
         var rsLora = Flag(section.One("rslora")) ?? false;
+        var dora = Flag(section.One("dora")) ?? false;
         var init = LoraInit.Kaiming;
         if (section.One("init") is { } initStatement && read.Single(initStatement, "kaiming or gaussian") is { } initValue
             && read.Choice("init", "init", initValue, Vocabulary.Inits, out var chosen))
@@ -62,7 +63,7 @@ internal sealed partial class Binder
             if (selector is not null) overrides.Add(new TargetOverride(selector, overrideRank, overrideAlpha));
         }
 
-        return new LoraPlan(rank, alpha ?? rank, dropout, rsLora, init, targets, new ValueList<TargetOverride>(overrides));
+        return new LoraPlan(rank, alpha ?? rank, dropout, rsLora, init, targets, new ValueList<TargetOverride>(overrides), dora);
     }
 
     private TargetSelector? Selector(string owner, ValueSyntax value)

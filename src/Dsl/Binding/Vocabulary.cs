@@ -40,6 +40,7 @@ internal static class Vocabulary
         new("alpha", BlockKind.Lora, "scale numerator (alpha/rank)"),
         new("dropout", BlockKind.Lora, "adapter input dropout"),
         new("rslora", BlockKind.Lora, "rank-stabilised scaling alpha/sqrt(rank)"),
+        new("dora", BlockKind.Lora, "weight-decomposed LoRA: also learn each input feature's magnitude"),
         new("init", BlockKind.Lora, "down-matrix initialisation"),
         new("targets", BlockKind.Lora, "modules to adapt: groups or patterns"),
         new("target", BlockKind.Lora, "rank/alpha for some modules", Repeatable: true),

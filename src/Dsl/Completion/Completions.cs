@@ -75,7 +75,7 @@ public static class Completions
         "crop" => Values(Vocabulary.Crops.Keys),
         "init" => Values(Vocabulary.Inits.Keys),
         "targets" or "target" => Values(Vocabulary.TargetGroups.Keys),
-        "flip" or "rslora" or "fail_on_bad_images" or "overwrite" => Values(Vocabulary.Booleans.Keys),
+        "flip" or "rslora" or "dora" or "fail_on_bad_images" or "overwrite" => Values(Vocabulary.Booleans.Keys),
         "checkpoint" => Values(["every"]),
         "load" or "merge" or "inspect" => Values([Vocabulary.Trained]),
         "world" when worlds is not null => Values([.. worlds.Families, Plans.WorldSource.HeldIn]),

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace LoraNotebooks.Dsl.Plans;
 
 /// <summary>The adapter's shape.</summary>
@@ -8,6 +10,7 @@ namespace LoraNotebooks.Dsl.Plans;
 /// <param name="Init">How the down matrix starts (the up matrix always starts at zero).</param>
 /// <param name="Targets">Which modules get adapters.</param>
 /// <param name="Overrides">Different rank or alpha for some targets, in script order (later ones win).</param>
+/// <param name="Dora">Weight-decomposed LoRA (DoRA): each adapter also learns a magnitude per input feature of its layer.</param>
 public sealed record LoraPlan(
     int Rank,
     double Alpha,
@@ -15,7 +18,25 @@ public sealed record LoraPlan(
     bool RsLora,
     LoraInit Init,
     ValueList<TargetSelector> Targets,
-    ValueList<TargetOverride> Overrides);
+    ValueList<TargetOverride> Overrides,
+    bool Dora = false)
+{
+    // A plan's text is its run's fingerprint (checkpoints and outputs carry it): an adapter without DoRA prints
+    // exactly as the compiler's record printing did before DoRA existed, so those runs keep their fingerprints.
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Rank = ").Append(Rank.ToString())
+            .Append(", Alpha = ").Append(Alpha.ToString())
+            .Append(", Dropout = ").Append(Dropout.ToString())
+            .Append(", RsLora = ").Append(RsLora.ToString())
+            .Append(", Init = ").Append(Init.ToString())
+            .Append(", Targets = ").Append(Targets)
+            .Append(", Overrides = ").Append(Overrides);
+        if (Dora)
+            builder.Append(", Dora = True");
+        return true;
+    }
+}
 
 /// <summary>How an adapter's down matrix is initialised.</summary>
 public enum LoraInit

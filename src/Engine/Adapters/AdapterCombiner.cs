@@ -17,6 +17,9 @@ public static class AdapterCombiner
     {
         if (adapters.Count == 0)
             throw new UserErrorException("combine needs at least one adapter");
+        if (adapters.Select(a => a.Network).FirstOrDefault(n => n.Layers.Values.Any(l => l.IsDora)) is { } dora)
+            throw new UserErrorException(
+                $"adapter '{dora.AdapterName}' is DoRA, whose magnitudes rescale each layer's whole weight, so no sum of low-rank parts equals it; load or merge DoRA adapters one by one instead");
         var byTarget = adapters
             .SelectMany(a => a.Network.Targets.Select(t => (Target: t, Layer: a.Network.Layers[t.Name], a.Weight)))
             .GroupBy(e => e.Target.Name)

@@ -75,9 +75,14 @@ public static class AdapterFile
                 tensors.Add((KohyaNames.Up(target.Name), up));
                 // kohya files have no rsLoRA flag: store the alpha that gives the same scale as alpha / rank.
                 tensors.Add((KohyaNames.Alpha(target.Name), values ? tensor((float)(layer.Scale * layer.Rank), device: CPU) : empty([], float32, CPU)));
+                if (layer.Magnitude is { } magnitude)
+                    tensors.Add((KohyaNames.DoraScale(target.Name), magnitude));
             }
             else if (layout == AdapterLayout.Peft)
             {
+                if (layer.IsDora)
+                    throw new ArgumentException(
+                        "a DoRA adapter is saved in the kohya layout only: its magnitudes are per input feature (as ComfyUI reads them), peft's are per output");
                 var key = PeftKey(network, target);
                 tensors.Add((key + PeftNames.DownSuffix, down));
                 tensors.Add((key + PeftNames.UpSuffix, up));
@@ -134,20 +139,24 @@ public static class AdapterFile
             var (down, up) = ExpectedShapes(found.Module, rank);
             CheckShape(file, entry.DownKey, down);
             CheckShape(file, entry.UpKey, up);
-            targets.Add(new LoraTarget(found.Part, found.Path, entry.Name, found.Module, rank, entry.Alpha ?? rank));
+            if (entry.DoraKey is { } doraKey)
+                CheckDoraShape(file, doraKey, down);
+            targets.Add(new LoraTarget(found.Part, found.Path, entry.Name, found.Module, rank, entry.Alpha ?? rank, Dora: entry.DoraKey is not null));
         }
         if (targets.Count == 0)
             throw new AdapterFormatException($"{fileName} holds no LoRA tensors");
 
         var ranks = targets.GroupBy(t => t.Rank).OrderByDescending(g => g.Count()).First().Key;
         var alphas = targets.GroupBy(t => t.Alpha).OrderByDescending(g => g.Count()).First().Key;
-        var network = new LoraNetwork(name, targets, new LoraOptions { Rank = ranks, Alpha = alphas });
+        var network = new LoraNetwork(name, targets, new LoraOptions { Rank = ranks, Alpha = alphas, UseDora = targets.Any(t => t.Dora) });
         using var _ = no_grad();
         foreach (var entry in entries)
         {
             var layer = network.Layers[entry.Name];
             Copy(file, entry.DownKey, layer.Down.parameters().Single());
             Copy(file, entry.UpKey, layer.Up.parameters().Single());
+            if (entry.DoraKey is { } doraKey)
+                Copy(file, doraKey, layer.Magnitude!);
         }
         return network;
     }
@@ -166,8 +175,8 @@ public static class AdapterFile
     internal static string ResolveWeights(string path) =>
         Directory.Exists(path) ? Path.Combine(path, PeftNames.WeightsFile) : path;
 
-    /// <summary>One adapter as stored: its kohya name, its tensor keys, and its alpha when the file gives one.</summary>
-    internal sealed record Entry(string Name, string DownKey, string UpKey, double? Alpha);
+    /// <summary>One adapter as stored: its kohya name, its tensor keys, its alpha when the file gives one, and its DoRA magnitudes' key when it has them.</summary>
+    internal sealed record Entry(string Name, string DownKey, string UpKey, double? Alpha, string? DoraKey = null);
 
     internal static List<Entry> KohyaEntries(SafeTensorsFile file)
     {
@@ -182,14 +191,21 @@ public static class AdapterFile
                     throw new AdapterFormatException($"adapter '{name}' has a lora_down but no lora_up tensor");
                 CheckPair(file, key, up);
                 double? alpha = file.Tensors.ContainsKey(KohyaNames.Alpha(name)) ? ReadAlpha(file, KohyaNames.Alpha(name)) : null;
-                entries.Add(new Entry(name, key, up, alpha));
+                var dora = KohyaNames.DoraScale(name);
+                entries.Add(new Entry(name, key, up, alpha, file.Tensors.ContainsKey(dora) ? dora : null));
             }
-            else if (!key.EndsWith(".lora_up.weight", StringComparison.Ordinal) && !key.EndsWith(".alpha", StringComparison.Ordinal))
-                throw new AdapterFormatException($"tensor '{key}' is not part of a LoRA (LoHa, LoKr and DoRA files are not supported)");
+            else if (!key.EndsWith(".lora_up.weight", StringComparison.Ordinal) && !key.EndsWith(".alpha", StringComparison.Ordinal)
+                && !key.EndsWith(".dora_scale", StringComparison.Ordinal))
+                throw new AdapterFormatException($"tensor '{key}' is not part of a LoRA (LoHa and LoKr files are not supported)");
         }
-        foreach (var key in file.Tensors.Keys.Where(k => k.EndsWith(".lora_up.weight", StringComparison.Ordinal)))
-            if (!file.Tensors.ContainsKey(key[..^".lora_up.weight".Length] + ".lora_down.weight"))
+        foreach (var key in file.Tensors.Keys)
+        {
+            var owner = key.EndsWith(".lora_up.weight", StringComparison.Ordinal) ? key[..^".lora_up.weight".Length]
+                : key.EndsWith(".dora_scale", StringComparison.Ordinal) ? key[..^".dora_scale".Length]
+                : null;
+            if (owner is not null && !file.Tensors.ContainsKey(KohyaNames.Down(owner)))
                 throw new AdapterFormatException($"tensor '{key}' has no matching lora_down tensor");
+        }
         return entries;
     }
 
@@ -210,6 +226,9 @@ public static class AdapterFile
                 var rank = file.Tensors[key].Shape[0];
                 entries.Add(new Entry(KohyaNameOfPeftPath(modulePath, parts), key, up, config.AlphaFor(modulePath, rank)));
             }
+            else if (key.EndsWith(".lora_magnitude_vector", StringComparison.Ordinal) || key.Contains(".lora_magnitude_vector.", StringComparison.Ordinal))
+                throw new AdapterFormatException(
+                    $"tensor '{key}' is a peft DoRA magnitude, kept per output feature; DoRA files load in the kohya layout, whose dora_scale is per input feature");
             else if (!key.EndsWith(PeftNames.UpSuffix, StringComparison.Ordinal))
                 throw new AdapterFormatException($"tensor '{key}' is not part of a peft LoRA");
         }
@@ -326,6 +345,8 @@ public static class AdapterFile
         var args = new JsonObject { ["conv_dim"] = network.Targets.Any(t => t.Kind == LayerKinds.Conv2d) ? ranks.Max() : null };
         if (network.Options.UseRsLora)
             args["rs_lora"] = true;
+        if (network.Layers.Values.Any(l => l.IsDora))
+            args["dora_wd"] = true; // LyCORIS's name for DoRA; left out without it, so other files keep their bytes
         yield return new("ss_network_args", args.ToJsonString());
         yield return new("modelspec.sai_model_spec", "1.0.0");
     }
@@ -369,6 +390,18 @@ public static class AdapterFile
         TorchSharp.Modules.Conv2d conv => ([rank, conv.in_channels, conv.kernel_size[0], conv.kernel_size[1]], [conv.out_channels, rank, 1, 1]),
         _ => throw new AdapterFormatException($"layer type {module.GetType().Name} takes no adapter"),
     };
+
+    /// <summary>A <c>dora_scale</c> for a layer whose down projection is <paramref name="down"/>: [1, in] or [1, in, 1, 1].</summary>
+    private static void CheckDoraShape(SafeTensorsFile file, string key, long[] down)
+    {
+        var info = file.Tensors[key];
+        long[] expected = down.Length == 4 ? [1, down[1], 1, 1] : [1, down[1]];
+        if (info.Shape.SequenceEqual(expected) && IsFloat(info.DType))
+            return;
+        throw new AdapterFormatException(info.Shape.Length > 0 && info.Shape[0] != 1
+            ? $"tensor '{key}' has shape [{string.Join(",", info.Shape)}]: DoRA magnitudes per output feature (LyCORIS's wd_on_output) are not supported; per input feature they are [{string.Join(",", expected)}]"
+            : $"tensor '{key}' has shape [{string.Join(",", info.Shape)}] and type {info.DType.HeaderName()}; the layer's DoRA magnitudes are floating point [{string.Join(",", expected)}]");
+    }
 
     private static void CheckShape(SafeTensorsFile file, string key, long[] expected)
     {

@@ -3,7 +3,7 @@ using LoraNotebooks.Engine.SafeTensors;
 namespace LoraNotebooks.Engine.Adapters;
 
 /// <summary>One adapter (one adapted layer) as a file stores it.</summary>
-public sealed record AdapterEntryReport(string Name, int Rank, double Alpha, bool AlphaFromFile, string Kind, string DType, long Parameters);
+public sealed record AdapterEntryReport(string Name, int Rank, double Alpha, bool AlphaFromFile, string Kind, string DType, long Parameters, bool Dora = false);
 
 /// <summary>What <c>lora inspect</c> reports about a file, read without attaching it to any model.</summary>
 public sealed record AdapterReport(
@@ -46,8 +46,9 @@ public sealed record AdapterReport(
             var down = file.Tensors[e.DownKey];
             var up = file.Tensors[e.UpKey];
             var rank = (int)down.Shape[0];
+            var magnitudes = e.DoraKey is null ? 0 : file.Tensors[e.DoraKey].ElementCount;
             return new AdapterEntryReport(e.Name, rank, e.Alpha ?? rank, e.Alpha is not null,
-                down.Shape.Length == 4 ? "conv2d" : "linear", down.DType.HeaderName(), down.ElementCount + up.ElementCount);
+                down.Shape.Length == 4 ? "conv2d" : "linear", down.DType.HeaderName(), down.ElementCount + up.ElementCount + magnitudes, e.DoraKey is not null);
         }).ToList();
         return new AdapterReport(
             weights,

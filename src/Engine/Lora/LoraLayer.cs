@@ -10,11 +10,25 @@ namespace LoraNotebooks.Engine.Lora;
 /// base layer's output. Its state dict is the kohya layout: <c>lora_down.weight</c>,
 /// <c>lora_up.weight</c> and a 0-dimensional <c>alpha</c>.
 /// </summary>
+/// <remarks>
+/// With DoRA (weight-decomposed LoRA, Liu et al. 2024) the layer also learns a magnitude per input
+/// feature, <c>dora_scale</c> [1, in] ([1, in, 1, 1] on a convolution): the adapted weight is
+/// <c>W' = (W + ΔW) · m / ‖W + ΔW‖</c>, the norm taken over each input column, as the paper, kohya's
+/// and LyCORIS's files, and ComfyUI's loader have it (peft keeps its magnitude per output instead).
+/// Scaling each input column is scaling the input, so the delta this layer adds to the base output is
+/// <c>W((r − 1)·x) + ΔW(r·x)</c> with <c>r = m / ‖W + ΔW‖</c>. The norm is treated as a constant in
+/// the backward pass (the paper's memory saving, and peft's), and <c>m</c> starts at the base weight's
+/// own norms, so a fresh DoRA layer changes nothing.
+/// </remarks>
 public abstract class LoraLayer : nn.Module<Tensor, Tensor>
 {
-    private readonly Dropout? dropout;
+    /// <summary>Added to each column norm, as ComfyUI does, so an all-zero column divides safely.</summary>
+    private const double NormEpsilon = 1.1920928955078125e-07; // torch.finfo(torch.float32).eps
 
-    private protected LoraLayer(string name, int rank, double alpha, double dropoutRate, bool rsLora) : base(name)
+    private readonly Dropout? dropout;
+    private readonly Func<Tensor>? baseWeight;
+
+    private protected LoraLayer(string name, int rank, double alpha, double dropoutRate, bool rsLora, Func<Tensor>? doraBaseWeight) : base(name)
     {
         if (rank < 1)
             throw new ArgumentException($"rank must be at least 1, not {rank}");
@@ -23,7 +37,20 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
         if (dropoutRate > 0)
             dropout = nn.Dropout(dropoutRate);
         register_buffer("alpha", tensor((float)alpha));
+        if (doraBaseWeight is not null)
+        {
+            baseWeight = doraBaseWeight;
+            var weight = doraBaseWeight();
+            long[] shape = weight.dim() == 4 ? [1, weight.shape[1], 1, 1] : [1, weight.shape[1]];
+            register_parameter("dora_scale", new TorchSharp.Modules.Parameter(ones(shape, float32, weight.device)));
+        }
     }
+
+    /// <summary>True when the layer is DoRA: it learns a magnitude per input feature as well.</summary>
+    public bool IsDora => baseWeight is not null;
+
+    /// <summary>The learnt magnitudes (kohya's <c>dora_scale</c>), or null for a plain LoRA layer.</summary>
+    public TorchSharp.Modules.Parameter? Magnitude => IsDora ? get_parameter("dora_scale") : null;
 
     /// <summary>Rank of the update.</summary>
     public int Rank { get; }
@@ -49,13 +76,50 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var weight = DownWeight;
         var input = x.to(weight.dtype);
-        if (dropout is not null)
-            input = dropout.forward(input);
-        return ScalarMath.Times(Up.forward(Down.forward(input)), Scale).to(x.dtype).MoveToOuterDisposeScope();
+        if (!IsDora)
+        {
+            if (dropout is not null)
+                input = dropout.forward(input);
+            return ScalarMath.Times(Up.forward(Down.forward(input)), Scale).to(x.dtype).MoveToOuterDisposeScope();
+        }
+
+        var baseW = baseWeight!().to(weight.dtype);
+        var ratio = Magnitude! / ColumnNorms(ScalarMath.Plus(baseW, LowRankWeight())).detach();
+        var perFeature = ratio.dim() == 4 ? ratio : ratio.reshape(-1); // [1, in, 1, 1] meets [B, in, H, W]; [in] meets [..., in]
+        var scaled = input * perFeature;
+        var lowRankInput = dropout is not null ? dropout.forward(scaled) : scaled;
+        var delta = ScalarMath.Plus(ApplyBase(input * (perFeature - 1), baseW), ScalarMath.Times(Up.forward(Down.forward(lowRankInput)), Scale));
+        return delta.to(x.dtype).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The delta of the base layer's weight, in fp32, shaped like that weight (strength not applied).</summary>
-    public abstract Tensor DeltaWeight();
+    /// <summary>
+    /// The delta of the base layer's weight, in fp32, shaped like that weight (strength not applied):
+    /// <c>scale·up·down</c>, or for DoRA <c>(W + scale·up·down)·m/‖W + scale·up·down‖ − W</c>.
+    /// </summary>
+    public Tensor DeltaWeight()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var lowRank = LowRankWeight().to(float32);
+        if (!IsDora)
+            return lowRank.MoveToOuterDisposeScope();
+        var baseW = baseWeight!().to(float32);
+        var adapted = baseW + lowRank;
+        return (adapted * (Magnitude!.to(float32) / ColumnNorms(adapted)) - baseW).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><c>scale·up·down</c> shaped like the base weight, in the adapter's dtype, with its gradient.</summary>
+    private protected abstract Tensor LowRankWeight();
+
+    /// <summary>The base layer's weight <paramref name="weight"/> applied to <paramref name="x"/> without its bias.</summary>
+    private protected abstract Tensor ApplyBase(Tensor x, Tensor weight);
+
+    /// <summary>The norm of each input column of <paramref name="weight"/> plus <see cref="NormEpsilon"/>, shaped like <c>dora_scale</c>.</summary>
+    private static Tensor ColumnNorms(Tensor weight)
+    {
+        var norms = weight.transpose(0, 1).flatten(1).norm(1, keepdim: false) + NormEpsilon;
+        return weight.dim() == 4 ? norms.reshape(1, -1, 1, 1) : norms.reshape(1, -1);
+    }
 
     private protected Tensor DownWeight => WeightOf(Down);
 
@@ -71,6 +135,11 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
             : KaimingUniform(weight, generator);
         weight.copy_(drawn);
         UpWeight.zero_();
+        if (IsDora)
+        {
+            using var norms = ColumnNorms(baseWeight!().to(float32));
+            Magnitude!.copy_(norms);
+        }
     }
 
     /// <summary>kaiming_uniform_(a = sqrt(5)), nn.Linear's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).</summary>
@@ -98,8 +167,8 @@ public sealed class LinearLoraLayer : LoraLayer
     private readonly Linear lora_up;
 
     /// <summary>Builds an adapter shaped for <paramref name="target"/>, on its device.</summary>
-    public LinearLoraLayer(string name, Linear target, int rank, double alpha, double dropout = 0, bool rsLora = false)
-        : base(name, rank, alpha, dropout, rsLora)
+    public LinearLoraLayer(string name, Linear target, int rank, double alpha, double dropout = 0, bool rsLora = false, bool dora = false)
+        : base(name, rank, alpha, dropout, rsLora, dora ? () => target.weight! : null)
     {
         var device = target.weight!.device;
         lora_down = nn.Linear(target.in_features, rank, hasBias: false, device: device);
@@ -114,12 +183,10 @@ public sealed class LinearLoraLayer : LoraLayer
     public override nn.Module<Tensor, Tensor> Up => lora_up;
 
     /// <inheritdoc />
-    public override Tensor DeltaWeight()
-    {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        return (UpWeight.to(float32).matmul(DownWeight.to(float32)) * Scale).MoveToOuterDisposeScope();
-    }
+    private protected override Tensor LowRankWeight() => ScalarMath.Times(UpWeight.matmul(DownWeight), Scale);
+
+    /// <inheritdoc />
+    private protected override Tensor ApplyBase(Tensor x, Tensor weight) => nn.functional.linear(x, weight);
 }
 
 /// <summary>
@@ -130,10 +197,11 @@ public sealed class Conv2dLoraLayer : LoraLayer
 {
     private readonly Conv2d lora_down;
     private readonly Conv2d lora_up;
+    private readonly Func<Tensor, Tensor, Tensor> applyBase;
 
     /// <summary>Builds an adapter shaped for <paramref name="target"/>, on its device.</summary>
-    public Conv2dLoraLayer(string name, Conv2d target, int rank, double alpha, double dropout = 0, bool rsLora = false)
-        : base(name, rank, alpha, dropout, rsLora)
+    public Conv2dLoraLayer(string name, Conv2d target, int rank, double alpha, double dropout = 0, bool rsLora = false, bool dora = false)
+        : base(name, rank, alpha, dropout, rsLora, dora ? () => target.weight! : null)
     {
         if (target.groups != 1)
             throw new ArgumentException($"grouped convolutions (groups = {target.groups}) cannot take a LoCon adapter");
@@ -146,6 +214,7 @@ public sealed class Conv2dLoraLayer : LoraLayer
             : nn.Conv2d(target.in_channels, rank, (k[0], k[1]), stride: (s[0], s[1]),
                 padding: (target.padding![0], target.padding[1]), dilation: (d[0], d[1]), bias: false, device: device);
         lora_up = nn.Conv2d(rank, target.out_channels, (1, 1), bias: false, device: device);
+        applyBase = dora ? BaseWithoutBias(target) : (_, _) => throw new InvalidOperationException("only a DoRA layer applies its base weight");
         RegisterComponents();
     }
 
@@ -156,13 +225,32 @@ public sealed class Conv2dLoraLayer : LoraLayer
     public override nn.Module<Tensor, Tensor> Up => lora_up;
 
     /// <inheritdoc />
-    public override Tensor DeltaWeight()
+    private protected override Tensor LowRankWeight()
     {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        var down = DownWeight.to(float32);
-        var up = UpWeight.to(float32).flatten(1);
-        var delta = up.matmul(down.flatten(1)).reshape(up.shape[0], down.shape[1], down.shape[2], down.shape[3]);
-        return (delta * Scale).MoveToOuterDisposeScope();
+        var down = DownWeight;
+        var up = UpWeight.flatten(1);
+        return ScalarMath.Times(up.matmul(down.flatten(1)).reshape(up.shape[0], down.shape[1], down.shape[2], down.shape[3]), Scale);
     }
+
+    /// <inheritdoc />
+    private protected override Tensor ApplyBase(Tensor x, Tensor weight) => applyBase(x, weight);
+
+    /// <summary>The convolution <paramref name="target"/> does, with another weight and no bias.</summary>
+    private static Func<Tensor, Tensor, Tensor> BaseWithoutBias(Conv2d target)
+    {
+        var (k, d) = (target.kernel_size, target.dilation);
+        long[] strides = [target.stride[0], target.stride[1]], dilation = [d[0], d[1]];
+        long[] pads = target.padding_type switch
+        {
+            null => [target.padding![0], target.padding[1]],
+            Padding.Valid => [0, 0],
+            // "same" pads (k - 1)·d in all; split evenly, which odd kernels (every one in these models) allow.
+            _ => [SamePadding(k[0], d[0]), SamePadding(k[1], d[1])],
+        };
+        return (x, weight) => nn.functional.conv2d(x, weight, null, strides, pads, dilation);
+    }
+
+    private static long SamePadding(long kernel, long dilation) => (kernel - 1) * dilation % 2 == 0
+        ? (kernel - 1) * dilation / 2
+        : throw new ArgumentException($"a 'same'-padded convolution with kernel {kernel} pads unevenly; it takes no DoRA adapter");
 }

@@ -52,6 +52,12 @@ public sealed record LoraOptions
     /// <summary>Rank-stabilised scaling, alpha / sqrt(rank).</summary>
     public bool UseRsLora { get; init; }
 
+    /// <summary>
+    /// DoRA: each adapter also learns a magnitude per input feature of its layer (peft's <c>use_dora</c>,
+    /// kohya's and LyCORIS's <c>dora_wd</c>; see <see cref="LoraLayer"/>).
+    /// </summary>
+    public bool UseDora { get; init; }
+
     /// <summary>How the down projection starts.</summary>
     public LoraInit Init { get; init; } = LoraInit.KaimingUniform;
 

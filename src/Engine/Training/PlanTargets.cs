@@ -31,6 +31,7 @@ public static class PlanTargets
         Alpha = plan.Alpha,
         Dropout = plan.Dropout,
         UseRsLora = plan.RsLora,
+        UseDora = plan.Dora,
         Init = plan.Init == Dsl.Plans.LoraInit.Gaussian ? Lora.LoraInit.Gaussian : Lora.LoraInit.KaimingUniform,
     };
 

@@ -40,7 +40,7 @@ public static class CardHtml
             ? $"{size} ({Html.Num(100.0 * report.FileBytes / b, "0.##")}% of the base model's {Html.Bytes(b)})"
             : size);
         yield return ("trigger", card.Trigger ?? "(none)");
-        yield return ("format", $"{report.Format}, {string.Join("/", report.DTypes)}");
+        yield return ("format", $"{report.Format}, {string.Join("/", report.DTypes)}" + (report.Adapters.Any(a => a.Dora) ? ", DoRA" : ""));
         yield return ("path", report.Path);
     }
 

@@ -131,6 +131,70 @@ public sealed class AdapterFileTests : IDisposable
         Assert.Equal(3, report.TargetGroups["lora_unet"]);
     }
 
+    private static readonly LoraOptions MixedDora = Mixed with { UseDora = true };
+
+    [Fact]
+    public void a_dora_adapter_saves_its_magnitudes_as_dora_scale_and_loads_back_acting_the_same()
+    {
+        var (lora, network, model) = Trained(MixedDora);
+        lora.Train(false);
+        var x = torch.randn(2, 3, 6, 6);
+        Tensor expected;
+        using (no_grad())
+            expected = model.call(x);
+        var path = Path.Combine(_folder, "dora.safetensors");
+        AdapterFile.Save(network, path);
+
+        using (var file = SafeTensorsFile.Open(path))
+        {
+            Assert.Equal([1L, 3, 1, 1], file.Tensors["lora_unet_conv_in.dora_scale"].Shape);
+            Assert.Equal([1L, 36], file.Tensors["lora_unet_head.dora_scale"].Shape);
+            Assert.Equal("{\"conv_dim\":3,\"dora_wd\":true}", file.Metadata["ss_network_args"]);
+        }
+        var loaded = AdapterFile.Load(path, lora.Parts, "b");
+        Assert.All(loaded.Layers.Values, l => Assert.True(l.IsDora));
+        var saved = network.state_dict();
+        foreach (var (key, value) in loaded.state_dict())
+            Assert.True(value.eq(saved[key]).all().item<bool>(), key);
+        network.Enabled = false;
+        lora.Add(loaded);
+        using (no_grad())
+            Assert.True(model.call(x).allclose(expected, rtol: 0, atol: 1e-6));
+
+        var report = AdapterReport.Read(path);
+        Assert.All(report.Adapters, a => Assert.True(a.Dora));
+        Assert.Equal(network.ParameterCount, report.Adapters.Sum(a => a.Parameters));
+    }
+
+    [Fact]
+    public void dora_magnitudes_kept_per_output_feature_are_refused_with_the_reason()
+    {
+        var (lora, network, _) = Trained(MixedDora with { Targets = [new TargetRule("head")] });
+        var path = Path.Combine(_folder, "dora.safetensors");
+        AdapterFile.Save(network, path);
+        var perOutput = Path.Combine(_folder, "per-output.safetensors");
+        using (var file = SafeTensorsFile.Open(path))
+            SafeTensorsWriter.Write(perOutput, file.Tensors.Keys
+                .Select(k => k.EndsWith(".dora_scale") ? new TensorData(k, DType.F32, [2, 1], new byte[2 * 4]) : new TensorData(k, file.Tensors[k].DType, file.Tensors[k].Shape, file.ReadBytes(k)))
+                .ToList());
+
+        var error = Assert.Throws<AdapterFormatException>(() => AdapterFile.Load(perOutput, lora.Parts, "b"));
+        Assert.Contains("lora_unet_head.dora_scale", error.Message);
+        Assert.Contains("per output feature", error.Message);
+    }
+
+    [Fact]
+    public void a_dora_adapter_is_not_saved_in_the_peft_layout_nor_combined()
+    {
+        var (_, network, _) = Trained(MixedDora);
+        var peft = Assert.Throws<ArgumentException>(() => AdapterFile.Save(network, Path.Combine(_folder, "peft", "adapter_model.safetensors"), AdapterLayout.Peft));
+        Assert.Contains("kohya layout", peft.Message);
+        Assert.False(File.Exists(Path.Combine(_folder, "peft", "adapter_model.safetensors")));
+
+        var combine = Assert.Throws<UserErrorException>(() => AdapterCombiner.Combine([(network, 1.0)], "c"));
+        Assert.Contains("DoRA", combine.Message);
+    }
+
     [Theory]
     [InlineData("{\"lora_alpha\": 2, \"lora_alpha\": 3}")]
     [InlineData("{\"lora_alpha\": -1}")]

@@ -14,6 +14,8 @@ public class LoraModelTests
         { "conv", "rank4" },
         { "conv", "conv-only-override" },
         { "conv", "rank1-rslora" },
+        { "mlp", "dora" },
+        { "conv", "dora" },
     };
 
     private static (nn.Module<Tensor, Tensor> Model, Tensor Input) Build(string model)
@@ -32,6 +34,7 @@ public class LoraModelTests
         "rank4" => new LoraOptions { Rank = 4, Alpha = 2, Targets = [new TargetRule("**")] },
         "rank1-rslora" => new LoraOptions { Rank = 1, Alpha = 3, UseRsLora = true, Targets = [new TargetRule("**")] },
         "gaussian-dropout" => new LoraOptions { Rank = 2, Alpha = 2, Init = LoraInit.Gaussian, Dropout = 0.5, Targets = [new TargetRule("**")] },
+        "dora" => new LoraOptions { Rank = 3, Alpha = 2, Dropout = 0.25, UseDora = true, Targets = [new TargetRule("**")] },
         "conv-only-override" => new LoraOptions
         {
             Rank = 2, Alpha = 1,
@@ -46,7 +49,7 @@ public class LoraModelTests
         return model.forward(input);
     }
 
-    /// <summary>Gives up weights random values so a delta is not zero.</summary>
+    /// <summary>Gives up weights random values so a delta is not zero, and DoRA magnitudes other values than the base's norms.</summary>
     private static void Randomise(LoraNetwork network, long seed)
     {
         var generator = new Generator((ulong)seed);
@@ -55,6 +58,8 @@ public class LoraModelTests
             foreach (var (name, parameter) in layer.named_parameters())
                 if (name.StartsWith("lora_up"))
                     nn.init.normal_(parameter, 0, 0.5, generator);
+                else if (name == "dora_scale")
+                    parameter.mul_(torch.rand(parameter.shape, generator: generator) + 0.5);
     }
 
     private static LoraModel Attach(nn.Module<Tensor, Tensor> model) => new(new ModelPart(ModelPart.UNet, model));

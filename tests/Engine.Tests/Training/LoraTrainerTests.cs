@@ -57,6 +57,24 @@ public sealed class LoraTrainerTests : IDisposable
     }
 
     [Fact]
+    public void a_dora_run_resumed_from_a_checkpoint_writes_the_same_bytes_with_every_layers_magnitudes()
+    {
+        var plan = Plan("steps 4\nschedule cosine", lora: "targets [attention, conv, text_encoder]\ndora");
+        var (straight, _) = _setup.Train(plan);
+        var report = AdapterReport.Read(plan.Train.OutputPath);
+        Assert.All(report.Adapters, a => Assert.True(a.Dora, a.Name));
+        Assert.Contains(report.Adapters, a => a.Kind == "conv2d");
+
+        using var cancel = new CancellationTokenSource();
+        var stopped = new List<TrainingEvent>();
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            _setup.Train(plan with { Train = plan.Train with { Overwrite = true } }, cancel.Token, e => { stopped.Add(e); if (e is StepEvent { Step: 2 }) cancel.Cancel(); }));
+        var checkpoint = Assert.IsType<CheckpointEvent>(stopped[^1]);
+        var (resumed, _) = _setup.Train(plan with { Train = plan.Train with { ResumePath = checkpoint.Path } });
+        Assert.Equal(straight, resumed);
+    }
+
+    [Fact]
     public void events_come_in_step_order_with_checkpoints_previews_validation_and_epochs()
     {
         var plan = Plan("steps 4\ncheckpoint every 2 steps", dataset: "validation 1",
