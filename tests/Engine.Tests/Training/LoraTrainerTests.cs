@@ -247,10 +247,12 @@ public sealed class LoraTrainerTests : IDisposable
         Assert.NotEmpty(bytes);
     }
 
-    [Fact]
-    public void bf16_training_casts_the_base_keeps_adapters_in_fp32_and_gives_finite_losses()
+    [Theory]
+    [InlineData("")]
+    [InlineData("targets [attention, conv]\ndora")]
+    public void bf16_training_casts_the_base_keeps_adapters_in_fp32_and_gives_finite_losses(string lora)
     {
-        var (_, events) = _setup.Train(Plan("steps 2\nprecision bf16"));
+        var (_, events) = _setup.Train(Plan("steps 2\nprecision bf16", lora: lora));
         Assert.Equal(ScalarType.BFloat16, _setup.Model.UNet.parameters().First().dtype);
         Assert.All(events.OfType<StepEvent>(), s => Assert.True(double.IsFinite(s.Loss)));
         Assert.Equal(["F32"], AdapterReport.Read(Path.Combine(_setup.Root, "out", "adapter.safetensors")).DTypes);
