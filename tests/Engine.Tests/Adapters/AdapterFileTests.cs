@@ -54,10 +54,12 @@ public sealed class AdapterFileTests : IDisposable
         Assert.Equal("3", file.Metadata["ss_network_dim"]);
     }
 
-    [Fact]
-    public void a_loaded_adapter_gives_the_same_outputs_as_the_saved_one()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void a_loaded_adapter_gives_the_same_outputs_as_the_saved_one(bool dora)
     {
-        var (lora, network, model) = Trained(Mixed);
+        var (lora, network, model) = Trained(Mixed with { UseDora = dora });
         lora.Train(false);
         var x = torch.randn(2, 3, 6, 6);
         Tensor expected;
@@ -134,14 +136,9 @@ public sealed class AdapterFileTests : IDisposable
     private static readonly LoraOptions MixedDora = Mixed with { UseDora = true };
 
     [Fact]
-    public void a_dora_adapter_saves_its_magnitudes_as_dora_scale_and_loads_back_acting_the_same()
+    public void a_dora_adapter_saves_its_magnitudes_as_dora_scale_and_loads_them_back()
     {
-        var (lora, network, model) = Trained(MixedDora);
-        lora.Train(false);
-        var x = torch.randn(2, 3, 6, 6);
-        Tensor expected;
-        using (no_grad())
-            expected = model.call(x);
+        var (lora, network, _) = Trained(MixedDora);
         var path = Path.Combine(_folder, "dora.safetensors");
         AdapterFile.Save(network, path);
 
@@ -156,10 +153,6 @@ public sealed class AdapterFileTests : IDisposable
         var saved = network.state_dict();
         foreach (var (key, value) in loaded.state_dict())
             Assert.True(value.eq(saved[key]).all().item<bool>(), key);
-        network.Enabled = false;
-        lora.Add(loaded);
-        using (no_grad())
-            Assert.True(model.call(x).allclose(expected, rtol: 0, atol: 1e-6));
 
         var report = AdapterReport.Read(path);
         Assert.All(report.Adapters, a => Assert.True(a.Dora));
