@@ -88,7 +88,7 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
         var perFeature = ratio.dim() == 4 ? ratio : ratio.reshape(-1); // [1, in, 1, 1] meets [B, in, H, W]; [in] meets [..., in]
         var scaled = input * perFeature;
         var lowRankInput = dropout is not null ? dropout.forward(scaled) : scaled;
-        var delta = ScalarMath.Plus(ApplyBase(input * (perFeature - 1), baseW), ScalarMath.Times(Up.forward(Down.forward(lowRankInput)), Scale));
+        var delta = ScalarMath.Plus(ApplyBase(input * ScalarMath.Plus(perFeature, -1), baseW), ScalarMath.Times(Up.forward(Down.forward(lowRankInput)), Scale));
         return delta.to(x.dtype).MoveToOuterDisposeScope();
     }
 
@@ -104,8 +104,8 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
         if (!IsDora)
             return lowRank.MoveToOuterDisposeScope();
         var baseW = baseWeight!().to(float32);
-        var adapted = baseW + lowRank;
-        return (adapted * (Magnitude!.to(float32) / ColumnNorms(adapted)) - baseW).MoveToOuterDisposeScope();
+        var adapted = ScalarMath.Plus(baseW, lowRank);
+        return ScalarMath.PlusScaled(adapted * (Magnitude!.to(float32) / ColumnNorms(adapted)), baseW, -1).MoveToOuterDisposeScope();
     }
 
     /// <summary><c>scale·up·down</c> shaped like the base weight, in the adapter's dtype, with its gradient.</summary>
@@ -117,7 +117,7 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
     /// <summary>The norm of each input column of <paramref name="weight"/> plus <see cref="NormEpsilon"/>, shaped like <c>dora_scale</c>.</summary>
     private static Tensor ColumnNorms(Tensor weight)
     {
-        var norms = weight.transpose(0, 1).flatten(1).norm(1, keepdim: false) + NormEpsilon;
+        var norms = ScalarMath.Plus(weight.transpose(0, 1).flatten(1).norm(1, keepdim: false), NormEpsilon);
         return weight.dim() == 4 ? norms.reshape(1, -1, 1, 1) : norms.reshape(1, -1);
     }
 

@@ -17,6 +17,13 @@ internal static class ScalarMath
     /// <summary><paramref name="tensor"/> + <paramref name="other"/>: TorchSharp's <c>+</c> passes a fresh alpha of 1 that only a finalizer frees.</summary>
     public static Tensor Plus(Tensor tensor, Tensor other) => tensor.add(other, One);
 
+    /// <summary><paramref name="tensor"/> + <paramref name="number"/>.</summary>
+    public static Tensor Plus(Tensor tensor, double number)
+    {
+        using var scalar = number.ToScalar();
+        return tensor.add(scalar, One);
+    }
+
     /// <summary><paramref name="tensor"/> × <paramref name="factor"/>.</summary>
     public static Tensor Times(Tensor tensor, double factor)
     {
