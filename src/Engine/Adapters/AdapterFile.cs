@@ -399,7 +399,7 @@ public static class AdapterFile
         if (info.Shape.SequenceEqual(expected) && IsFloat(info.DType))
             return;
         throw new AdapterFormatException(info.Shape.Length > 0 && info.Shape[0] != 1
-            ? $"tensor '{key}' has shape [{string.Join(",", info.Shape)}]: DoRA magnitudes per output feature (LyCORIS's wd_on_output) are not supported; per input feature they are [{string.Join(",", expected)}]"
+            ? $"tensor '{key}' has shape [{string.Join(",", info.Shape)}]: DoRA magnitudes per output feature (LyCORIS's default, wd_on_out; peft's) do not load here; per input feature they are [{string.Join(",", expected)}]"
             : $"tensor '{key}' has shape [{string.Join(",", info.Shape)}] and type {info.DType.HeaderName()}; the layer's DoRA magnitudes are floating point [{string.Join(",", expected)}]");
     }
 

@@ -13,8 +13,9 @@ namespace LoraNotebooks.Engine.Lora;
 /// <remarks>
 /// With DoRA (weight-decomposed LoRA, Liu et al. 2024) the layer also learns a magnitude per input
 /// feature, <c>dora_scale</c> [1, in] ([1, in, 1, 1] on a convolution): the adapted weight is
-/// <c>W' = (W + ΔW) · m / ‖W + ΔW‖</c>, the norm taken over each input column, as the paper, kohya's
-/// and LyCORIS's files, and ComfyUI's loader have it (peft keeps its magnitude per output instead).
+/// <c>W' = (W + ΔW) · m / ‖W + ΔW‖</c>, the norm taken over each input column, as the paper, OneTrainer
+/// and ComfyUI's loader (for a [1, in] <c>dora_scale</c>) have it; LyCORIS by default, and peft, keep the
+/// magnitude per output instead.
 /// Scaling each input column is scaling the input, so the delta this layer adds to the base output is
 /// <c>W((r − 1)·x) + ΔW(r·x)</c> with <c>r = m / ‖W + ΔW‖</c>. The norm is treated as a constant in
 /// the backward pass (the paper's memory saving, and peft's), and <c>m</c> starts at the base weight's

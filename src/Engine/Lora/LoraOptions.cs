@@ -54,7 +54,7 @@ public sealed record LoraOptions
 
     /// <summary>
     /// DoRA: each adapter also learns a magnitude per input feature of its layer (peft's <c>use_dora</c>,
-    /// kohya's and LyCORIS's <c>dora_wd</c>; see <see cref="LoraLayer"/>).
+    /// LyCORIS's <c>dora_wd</c>, though both keep the magnitude per output; see <see cref="LoraLayer"/>).
     /// </summary>
     public bool UseDora { get; init; }
 
