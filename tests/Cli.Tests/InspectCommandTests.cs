@@ -12,11 +12,11 @@ public sealed class InspectCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private string WriteAdapter(AdapterLayout layout = AdapterLayout.Kohya, bool dora = false)
+    private string WriteAdapter(AdapterLayout layout = AdapterLayout.Kohya, bool dora = false, DoraAxis doraAxis = DoraAxis.Input)
     {
         var model = nn.Sequential(("fc1", nn.Linear(4, 6)), ("fc2", nn.Linear(6, 2)));
         var lora = new LoraModel(new ModelPart(ModelPart.UNet, model));
-        var network = lora.Add("a", new LoraOptions { Rank = 2, Alpha = 1, UseDora = dora });
+        var network = lora.Add("a", new LoraOptions { Rank = 2, Alpha = 1, UseDora = dora, DoraAxis = doraAxis });
         var path = Path.Combine(_folder, layout == AdapterLayout.Peft ? "peft/adapter_model.safetensors" : "a.safetensors");
         AdapterFile.Save(network, path, layout, new Dictionary<string, string> { ["modelspec.trigger_phrase"] = "sks" });
         return path;
@@ -34,13 +34,15 @@ public sealed class InspectCommandTests : IDisposable
         Assert.Empty(result.Error);
     }
 
-    [Fact]
-    public async Task inspect_says_which_layers_of_a_dora_file_carry_magnitudes()
+    [Theory]
+    [InlineData(DoraAxis.Input, "input", 48)]   // 2·4 + 6·2 + 2·6 + 2·2 low-rank, 4 + 6 magnitudes, 2 alphas
+    [InlineData(DoraAxis.Output, "output", 46)] // the same low-rank, 6 + 2 magnitudes, 2 alphas
+    public async Task inspect_says_which_layers_of_a_dora_file_carry_magnitudes_and_on_which_side(DoraAxis axis, string side, int parameters)
     {
-        var result = await CliRun.RunAsync("inspect", WriteAdapter(dora: true));
+        var result = await CliRun.RunAsync("inspect", WriteAdapter(dora: true, doraAxis: axis));
         Assert.Equal(0, result.ExitCode);
-        Assert.Contains("dora        2 of 2 layers learn a magnitude per input feature (dora_scale)", result.Output);
-        Assert.Contains("(8 tensors, 48 parameters)", result.Output); // 2·4 + 6·2 + 2·6 + 2·2 low-rank, 4 + 6 magnitudes, 2 alphas
+        Assert.Contains($"dora        2 of 2 layers learn a magnitude per {side} feature (dora_scale)", result.Output);
+        Assert.Contains($"(8 tensors, {parameters} parameters)", result.Output);
     }
 
     [Fact]

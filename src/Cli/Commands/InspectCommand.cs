@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using LoraNotebooks.Engine.Adapters;
+using LoraNotebooks.Engine.Lora;
 
 namespace LoraNotebooks.Cli.Commands;
 
@@ -59,8 +60,8 @@ public static class InspectCommand
                 (report.Adapters.Any(a => !a.AlphaFromFile) ? "  (some missing in the file: alpha = rank)" : ""));
             var kinds = report.Adapters.GroupBy(a => a.Kind).Select(g => $"{g.Count()} {g.Key}");
             lines.Add($"layers      {string.Join(", ", kinds)}");
-            if (report.Adapters.Count(a => a.Dora) is > 0 and var dora)
-                lines.Add($"dora        {dora} of {report.Adapters.Count} layers learn a magnitude per input feature (dora_scale)");
+            foreach (var axis in report.Adapters.Where(a => a.Dora).GroupBy(a => a.DoraAxis).OrderBy(g => g.Key))
+                lines.Add($"dora        {axis.Count()} of {report.Adapters.Count} layers learn a magnitude per {(axis.Key == DoraAxis.Input ? "input" : "output")} feature (dora_scale)");
         }
         if (report.Metadata.Count > 0)
         {

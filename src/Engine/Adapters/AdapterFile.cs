@@ -81,8 +81,7 @@ public static class AdapterFile
             else if (layout == AdapterLayout.Peft)
             {
                 if (layer.IsDora)
-                    throw new ArgumentException(
-                        "a DoRA adapter is saved in the kohya layout only: its magnitudes are per input feature (as ComfyUI reads them), peft's are per output");
+                    throw new ArgumentException("a DoRA adapter is saved in the kohya layout only (peft's DoRA files are not written here)");
                 var key = PeftKey(network, target);
                 tensors.Add((key + PeftNames.DownSuffix, down));
                 tensors.Add((key + PeftNames.UpSuffix, up));
@@ -139,16 +138,21 @@ public static class AdapterFile
             var (down, up) = ExpectedShapes(found.Module, rank);
             CheckShape(file, entry.DownKey, down);
             CheckShape(file, entry.UpKey, up);
-            if (entry.DoraKey is { } doraKey)
-                CheckDoraShape(file, doraKey, down);
-            targets.Add(new LoraTarget(found.Part, found.Path, entry.Name, found.Module, rank, entry.Alpha ?? rank, Dora: entry.DoraKey is not null));
+            var doraAxis = entry.DoraKey is { } doraKey ? DoraAxisOf(file, doraKey, found.Module) : DoraAxis.Input;
+            targets.Add(new LoraTarget(found.Part, found.Path, entry.Name, found.Module, rank, entry.Alpha ?? rank, entry.DoraKey is not null, doraAxis));
         }
         if (targets.Count == 0)
             throw new AdapterFormatException($"{fileName} holds no LoRA tensors");
 
         var ranks = targets.GroupBy(t => t.Rank).OrderByDescending(g => g.Count()).First().Key;
         var alphas = targets.GroupBy(t => t.Alpha).OrderByDescending(g => g.Count()).First().Key;
-        var network = new LoraNetwork(name, targets, new LoraOptions { Rank = ranks, Alpha = alphas, UseDora = targets.Any(t => t.Dora) });
+        var network = new LoraNetwork(name, targets, new LoraOptions
+        {
+            Rank = ranks,
+            Alpha = alphas,
+            UseDora = targets.Any(t => t.Dora),
+            DoraAxis = targets.FirstOrDefault(t => t.Dora)?.DoraAxis ?? DoraAxis.Input,
+        });
         using var _ = no_grad();
         foreach (var entry in entries)
         {
@@ -228,7 +232,7 @@ public static class AdapterFile
             }
             else if (key.EndsWith(".lora_magnitude_vector", StringComparison.Ordinal) || key.Contains(".lora_magnitude_vector.", StringComparison.Ordinal))
                 throw new AdapterFormatException(
-                    $"tensor '{key}' is a peft DoRA magnitude, kept per output feature; DoRA files load in the kohya layout, whose dora_scale is per input feature");
+                    $"tensor '{key}' is a peft DoRA magnitude; DoRA adapters load in the kohya layout (dora_scale), not in peft's");
             else if (!key.EndsWith(PeftNames.UpSuffix, StringComparison.Ordinal))
                 throw new AdapterFormatException($"tensor '{key}' is not part of a peft LoRA");
         }
@@ -347,6 +351,8 @@ public static class AdapterFile
             args["rs_lora"] = true;
         if (network.Layers.Values.Any(l => l.IsDora))
             args["dora_wd"] = true; // LyCORIS's name for DoRA; left out without it, so other files keep their bytes
+        if (network.Layers.Values.Any(l => l.IsDora && l.DoraAxis == DoraAxis.Output))
+            args["wd_on_out"] = true; // LyCORIS's name for magnitudes per output feature
         yield return new("ss_network_args", args.ToJsonString());
         yield return new("modelspec.sai_model_spec", "1.0.0");
     }
@@ -391,16 +397,25 @@ public static class AdapterFile
         _ => throw new AdapterFormatException($"layer type {module.GetType().Name} takes no adapter"),
     };
 
-    /// <summary>A <c>dora_scale</c> for a layer whose down projection is <paramref name="down"/>: [1, in] or [1, in, 1, 1].</summary>
-    private static void CheckDoraShape(SafeTensorsFile file, string key, long[] down)
+    /// <summary>
+    /// Which features a <c>dora_scale</c> for <paramref name="module"/> belongs to, from its shape: [1, in]
+    /// ([1, in, 1, 1] on a convolution) per input, as OneTrainer writes it; [out, 1] ([out, 1, 1, 1]) per output,
+    /// as LyCORIS does by default. A layer with one input and one output has both shapes alike, and either reading.
+    /// </summary>
+    private static DoraAxis DoraAxisOf(SafeTensorsFile file, string key, nn.Module<Tensor, Tensor> module)
     {
         var info = file.Tensors[key];
-        long[] expected = down.Length == 4 ? [1, down[1], 1, 1] : [1, down[1]];
-        if (info.Shape.SequenceEqual(expected) && IsFloat(info.DType))
-            return;
-        throw new AdapterFormatException(info.Shape.Length > 0 && info.Shape[0] != 1
-            ? $"tensor '{key}' has shape [{string.Join(",", info.Shape)}]: DoRA magnitudes per output feature (LyCORIS's default, wd_on_out; peft's) do not load here; per input feature they are [{string.Join(",", expected)}]"
-            : $"tensor '{key}' has shape [{string.Join(",", info.Shape)}] and type {info.DType.HeaderName()}; the layer's DoRA magnitudes are floating point [{string.Join(",", expected)}]");
+        var (down, up) = ExpectedShapes(module, 1);
+        long[] weight = down.Length == 4 ? [up[0], down[1], down[2], down[3]] : [up[0], down[1]];
+        var perInput = LoraLayer.MagnitudeShape(weight, DoraAxis.Input);
+        var perOutput = LoraLayer.MagnitudeShape(weight, DoraAxis.Output);
+        if (IsFloat(info.DType) && info.Shape.SequenceEqual(perInput))
+            return DoraAxis.Input;
+        if (IsFloat(info.DType) && info.Shape.SequenceEqual(perOutput))
+            return DoraAxis.Output;
+        throw new AdapterFormatException(
+            $"tensor '{key}' has shape [{string.Join(",", info.Shape)}] and type {info.DType.HeaderName()}; the layer's DoRA magnitudes are floating point, "
+            + $"[{string.Join(",", perInput)}] per input feature or [{string.Join(",", perOutput)}] per output feature");
     }
 
     private static void CheckShape(SafeTensorsFile file, string key, long[] expected)

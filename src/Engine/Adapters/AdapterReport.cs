@@ -1,9 +1,11 @@
+using LoraNotebooks.Engine.Lora;
 using LoraNotebooks.Engine.SafeTensors;
 
 namespace LoraNotebooks.Engine.Adapters;
 
 /// <summary>One adapter (one adapted layer) as a file stores it.</summary>
-public sealed record AdapterEntryReport(string Name, int Rank, double Alpha, bool AlphaFromFile, string Kind, string DType, long Parameters, bool Dora = false);
+public sealed record AdapterEntryReport(string Name, int Rank, double Alpha, bool AlphaFromFile, string Kind, string DType, long Parameters, bool Dora = false,
+    DoraAxis DoraAxis = DoraAxis.Input);
 
 /// <summary>What <c>lora inspect</c> reports about a file, read without attaching it to any model.</summary>
 public sealed record AdapterReport(
@@ -46,9 +48,11 @@ public sealed record AdapterReport(
             var down = file.Tensors[e.DownKey];
             var up = file.Tensors[e.UpKey];
             var rank = (int)down.Shape[0];
-            var magnitudes = e.DoraKey is null ? 0 : file.Tensors[e.DoraKey].ElementCount;
-            return new AdapterEntryReport(e.Name, rank, e.Alpha ?? rank, e.Alpha is not null,
-                down.Shape.Length == 4 ? "conv2d" : "linear", down.DType.HeaderName(), down.ElementCount + up.ElementCount + magnitudes, e.DoraKey is not null);
+            var magnitudes = e.DoraKey is null ? null : file.Tensors[e.DoraKey];
+            // Magnitudes per input feature are [1, in, ...]; per output feature [out, 1, ...] (a layer with one input reads as per input).
+            var axis = magnitudes is { Shape: [1, ..] } || magnitudes is null ? DoraAxis.Input : DoraAxis.Output;
+            return new AdapterEntryReport(e.Name, rank, e.Alpha ?? rank, e.Alpha is not null, down.Shape.Length == 4 ? "conv2d" : "linear",
+                down.DType.HeaderName(), down.ElementCount + up.ElementCount + (magnitudes?.ElementCount ?? 0), e.DoraKey is not null, axis);
         }).ToList();
         return new AdapterReport(
             weights,

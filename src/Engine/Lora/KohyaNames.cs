@@ -15,7 +15,7 @@ public static class KohyaNames
     /// <summary>The up projection's weight key.</summary>
     public static string Up(string adapter) => adapter + ".lora_up.weight";
 
-    /// <summary>A DoRA adapter's magnitudes, one per input feature of its layer (ComfyUI reads them under this key).</summary>
+    /// <summary>A DoRA adapter's magnitudes, one per input (or output) feature of its layer; ComfyUI and LyCORIS read them under this key.</summary>
     public static string DoraScale(string adapter) => adapter + ".dora_scale";
 
     /// <summary>The 0-dimensional alpha tensor's key.</summary>

@@ -11,15 +11,20 @@ namespace LoraNotebooks.Engine.Lora;
 /// <c>lora_up.weight</c> and a 0-dimensional <c>alpha</c>.
 /// </summary>
 /// <remarks>
-/// With DoRA (weight-decomposed LoRA, Liu et al. 2024) the layer also learns a magnitude per input
-/// feature, <c>dora_scale</c> [1, in] ([1, in, 1, 1] on a convolution): the adapted weight is
-/// <c>W' = (W + ΔW) · m / ‖W + ΔW‖</c>, the norm taken over each input column, as the paper, OneTrainer
-/// and ComfyUI's loader (for a [1, in] <c>dora_scale</c>) have it; LyCORIS by default, and peft, keep the
-/// magnitude per output instead.
-/// Scaling each input column is scaling the input, so the delta this layer adds to the base output is
-/// <c>W((r − 1)·x) + ΔW(r·x)</c> with <c>r = m / ‖W + ΔW‖</c>. The norm is treated as a constant in
-/// the backward pass (the paper's memory saving, and peft's), and <c>m</c> starts at the base weight's
-/// own norms, so a fresh DoRA layer changes nothing.
+/// With DoRA (weight-decomposed LoRA, Liu et al. 2024) the layer also learns magnitudes <c>m</c>,
+/// <c>dora_scale</c>, and the adapted weight is <c>W' = (W + ΔW) · m / ‖W + ΔW‖</c>. Which norms depends
+/// on the <see cref="DoraAxis"/>:
+/// <list type="bullet">
+/// <item><see cref="DoraAxis.Input"/>: one magnitude per input feature, [1, in] ([1, in, 1, 1] on a
+/// convolution), each input column's norm, as the paper's column form, OneTrainer and ComfyUI's loader (for a
+/// [1, in] <c>dora_scale</c>) have it. Scaling each input column is scaling the input, so the delta this layer
+/// adds to the base output is <c>W((r − 1)·x) + ΔW(r·x)</c> with <c>r = m / ‖W + ΔW‖</c>.</item>
+/// <item><see cref="DoraAxis.Output"/>: one per output feature, [out, 1] ([out, 1, 1, 1]), each output row's
+/// norm, as LyCORIS (by default, <c>wd_on_out</c>) and peft have it. Scaling each output row is scaling the
+/// output, so the delta is <c>(r − 1)·Wx + r·ΔWx</c>.</item>
+/// </list>
+/// The norm is treated as a constant in the backward pass (the paper's memory saving, and peft's), and
+/// <c>m</c> starts at the base weight's own norms, so a fresh DoRA layer changes nothing.
 /// </remarks>
 public abstract class LoraLayer : nn.Module<Tensor, Tensor>
 {
@@ -29,7 +34,7 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
     private readonly Dropout? dropout;
     private readonly Func<Tensor>? baseWeight;
 
-    private protected LoraLayer(string name, int rank, double alpha, double dropoutRate, bool rsLora, Func<Tensor>? doraBaseWeight) : base(name)
+    private protected LoraLayer(string name, int rank, double alpha, double dropoutRate, bool rsLora, Func<Tensor>? doraBaseWeight, DoraAxis doraAxis) : base(name)
     {
         if (rank < 1)
             throw new ArgumentException($"rank must be at least 1, not {rank}");
@@ -41,14 +46,31 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
         if (doraBaseWeight is not null)
         {
             baseWeight = doraBaseWeight;
+            DoraAxis = doraAxis;
             var weight = doraBaseWeight();
-            long[] shape = weight.dim() == 4 ? [1, weight.shape[1], 1, 1] : [1, weight.shape[1]];
+            long[] shape = MagnitudeShape(weight.shape, doraAxis);
             register_parameter("dora_scale", new TorchSharp.Modules.Parameter(ones(shape, float32, weight.device)));
         }
     }
 
-    /// <summary>True when the layer is DoRA: it learns a magnitude per input feature as well.</summary>
+    /// <summary>True when the layer is DoRA: it learns magnitudes as well.</summary>
     public bool IsDora => baseWeight is not null;
+
+    /// <summary>For a DoRA layer, whether its magnitudes are per input or per output feature.</summary>
+    public DoraAxis DoraAxis { get; }
+
+    /// <summary>
+    /// The shape of the magnitudes (<c>dora_scale</c>) for a base weight of shape <paramref name="weight"/>
+    /// ([out, in] or [out, in, kh, kw]) on <paramref name="axis"/>.
+    /// </summary>
+    public static long[] MagnitudeShape(ReadOnlySpan<long> weight, DoraAxis axis) => (weight.Length == 4, axis) switch
+    {
+        (true, DoraAxis.Input) => [1, weight[1], 1, 1],
+        (false, DoraAxis.Input) => [1, weight[1]],
+        (true, DoraAxis.Output) => [weight[0], 1, 1, 1],
+        (false, DoraAxis.Output) => [weight[0], 1],
+        _ => throw new ArgumentOutOfRangeException(nameof(axis)),
+    };
 
     /// <summary>The learnt magnitudes (kohya's <c>dora_scale</c>), or null for a plain LoRA layer.</summary>
     public TorchSharp.Modules.Parameter? Magnitude => IsDora ? get_parameter("dora_scale") : null;
@@ -85,11 +107,21 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
         }
 
         var baseW = baseWeight!().to(weight.dtype);
-        var ratio = Magnitude! / ColumnNorms(ScalarMath.Plus(baseW, LowRankWeight())).detach();
-        var perFeature = ratio.dim() == 4 ? ratio : ratio.reshape(-1); // [1, in, 1, 1] meets [B, in, H, W]; [in] meets [..., in]
-        var scaled = input * perFeature;
-        var lowRankInput = dropout is not null ? dropout.forward(scaled) : scaled;
-        var delta = ScalarMath.Plus(ApplyBase(input * ScalarMath.Plus(perFeature, -1), baseW), ScalarMath.Times(Up.forward(Down.forward(lowRankInput)), Scale));
+        var ratio = Magnitude! / Norms(ScalarMath.Plus(baseW, LowRankWeight())).detach();
+        // [1, n, 1, 1] meets [B, n, H, W]; [n] meets [..., n].
+        var perFeature = ratio.dim() == 4 ? ratio.reshape(1, -1, 1, 1) : ratio.reshape(-1);
+        Tensor delta;
+        if (DoraAxis == DoraAxis.Input)
+        {
+            var scaled = input * perFeature;
+            var lowRankInput = dropout is not null ? dropout.forward(scaled) : scaled;
+            delta = ScalarMath.Plus(ApplyBase(input * ScalarMath.Plus(perFeature, -1), baseW), ScalarMath.Times(Up.forward(Down.forward(lowRankInput)), Scale));
+        }
+        else
+        {
+            var lowRankInput = dropout is not null ? dropout.forward(input) : input;
+            delta = ApplyBase(input, baseW) * ScalarMath.Plus(perFeature, -1) + ScalarMath.Times(Up.forward(Down.forward(lowRankInput)), Scale) * perFeature;
+        }
         return delta.to(x.dtype).MoveToOuterDisposeScope();
     }
 
@@ -106,7 +138,7 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
             return lowRank.MoveToOuterDisposeScope();
         var baseW = baseWeight!().to(float32);
         var adapted = ScalarMath.Plus(baseW, lowRank);
-        return ScalarMath.PlusScaled(adapted * (Magnitude!.to(float32) / ColumnNorms(adapted)), baseW, -1).MoveToOuterDisposeScope();
+        return ScalarMath.PlusScaled(adapted * (Magnitude!.to(float32) / Norms(adapted)), baseW, -1).MoveToOuterDisposeScope();
     }
 
     /// <summary><c>scale·up·down</c> shaped like the base weight, in the adapter's dtype, with its gradient.</summary>
@@ -115,11 +147,15 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
     /// <summary>The base layer's weight <paramref name="weight"/> applied to <paramref name="x"/> without its bias.</summary>
     private protected abstract Tensor ApplyBase(Tensor x, Tensor weight);
 
-    /// <summary>The norm of each input column of <paramref name="weight"/> plus <see cref="NormEpsilon"/>, shaped like <c>dora_scale</c>.</summary>
-    private static Tensor ColumnNorms(Tensor weight)
+    /// <summary>
+    /// The norm of each input column (or output row, per <see cref="DoraAxis"/>) of <paramref name="weight"/>
+    /// plus <see cref="NormEpsilon"/>, shaped like <c>dora_scale</c>.
+    /// </summary>
+    private Tensor Norms(Tensor weight)
     {
-        var norms = ScalarMath.Plus(weight.transpose(0, 1).flatten(1).norm(1, keepdim: false), NormEpsilon);
-        return weight.dim() == 4 ? norms.reshape(1, -1, 1, 1) : norms.reshape(1, -1);
+        var byFeature = DoraAxis == DoraAxis.Input ? weight.transpose(0, 1) : weight;
+        var norms = ScalarMath.Plus(byFeature.flatten(1).norm(1, keepdim: false), NormEpsilon);
+        return norms.reshape(MagnitudeShape(weight.shape, DoraAxis));
     }
 
     private protected Tensor DownWeight => WeightOf(Down);
@@ -138,7 +174,7 @@ public abstract class LoraLayer : nn.Module<Tensor, Tensor>
         UpWeight.zero_();
         if (IsDora)
         {
-            using var norms = ColumnNorms(baseWeight!().to(float32));
+            using var norms = Norms(baseWeight!().to(float32));
             Magnitude!.copy_(norms);
         }
     }
@@ -168,8 +204,8 @@ public sealed class LinearLoraLayer : LoraLayer
     private readonly Linear lora_up;
 
     /// <summary>Builds an adapter shaped for <paramref name="target"/>, on its device.</summary>
-    public LinearLoraLayer(string name, Linear target, int rank, double alpha, double dropout = 0, bool rsLora = false, bool dora = false)
-        : base(name, rank, alpha, dropout, rsLora, dora ? () => target.weight! : null)
+    public LinearLoraLayer(string name, Linear target, int rank, double alpha, double dropout = 0, bool rsLora = false, bool dora = false, DoraAxis doraAxis = DoraAxis.Input)
+        : base(name, rank, alpha, dropout, rsLora, dora ? () => target.weight! : null, doraAxis)
     {
         var device = target.weight!.device;
         lora_down = nn.Linear(target.in_features, rank, hasBias: false, device: device);
@@ -201,8 +237,8 @@ public sealed class Conv2dLoraLayer : LoraLayer
     private readonly Func<Tensor, Tensor, Tensor> applyBase;
 
     /// <summary>Builds an adapter shaped for <paramref name="target"/>, on its device.</summary>
-    public Conv2dLoraLayer(string name, Conv2d target, int rank, double alpha, double dropout = 0, bool rsLora = false, bool dora = false)
-        : base(name, rank, alpha, dropout, rsLora, dora ? () => target.weight! : null)
+    public Conv2dLoraLayer(string name, Conv2d target, int rank, double alpha, double dropout = 0, bool rsLora = false, bool dora = false, DoraAxis doraAxis = DoraAxis.Input)
+        : base(name, rank, alpha, dropout, rsLora, dora ? () => target.weight! : null, doraAxis)
     {
         if (target.groups != 1)
             throw new ArgumentException($"grouped convolutions (groups = {target.groups}) cannot take a LoCon adapter");

@@ -53,10 +53,16 @@ public sealed record LoraOptions
     public bool UseRsLora { get; init; }
 
     /// <summary>
-    /// DoRA: each adapter also learns a magnitude per input feature of its layer (peft's <c>use_dora</c>,
-    /// LyCORIS's <c>dora_wd</c>, though both keep the magnitude per output; see <see cref="LoraLayer"/>).
+    /// DoRA: each adapter also learns a magnitude per feature of its layer (peft's <c>use_dora</c>, LyCORIS's
+    /// <c>dora_wd</c>); see <see cref="LoraLayer"/>.
     /// </summary>
     public bool UseDora { get; init; }
+
+    /// <summary>
+    /// With <see cref="UseDora"/>, which features the magnitudes belong to: input (the default; OneTrainer's and
+    /// ComfyUI's reading of a [1, in] <c>dora_scale</c>) or output (LyCORIS's default, peft's).
+    /// </summary>
+    public DoraAxis DoraAxis { get; init; } = DoraAxis.Input;
 
     /// <summary>How the down projection starts.</summary>
     public LoraInit Init { get; init; } = LoraInit.KaimingUniform;

@@ -4,8 +4,12 @@ using static TorchSharp.torch;
 
 namespace LoraNotebooks.Engine.Lora;
 
-/// <summary>A base layer chosen for an adapter, with the rank and alpha its rules give it, and whether its adapter is DoRA.</summary>
-public sealed record LoraTarget(ModelPart Part, string Path, string Name, nn.Module<Tensor, Tensor> Module, int Rank, double Alpha, bool Dora = false)
+/// <summary>
+/// A base layer chosen for an adapter, with the rank and alpha its rules give it, whether its adapter is DoRA, and
+/// if so on which axis its magnitudes lie.
+/// </summary>
+public sealed record LoraTarget(ModelPart Part, string Path, string Name, nn.Module<Tensor, Tensor> Module, int Rank, double Alpha, bool Dora = false,
+    DoraAxis DoraAxis = DoraAxis.Input)
 {
     /// <summary>The layer type.</summary>
     public LayerKinds Kind => Module is Conv2d ? LayerKinds.Conv2d : LayerKinds.Linear;
@@ -32,7 +36,7 @@ public sealed record LoraTarget(ModelPart Part, string Path, string Name, nn.Mod
                     continue;
                 var rank = matching.LastOrDefault(r => r.Rank is not null)?.Rank ?? options.Rank;
                 var alpha = matching.LastOrDefault(r => r.Alpha is not null)?.Alpha ?? options.Alpha;
-                found.Add(new LoraTarget(part, path, KohyaNames.For(part.Prefix, path), (nn.Module<Tensor, Tensor>)module, rank, alpha, options.UseDora));
+                found.Add(new LoraTarget(part, path, KohyaNames.For(part.Prefix, path), (nn.Module<Tensor, Tensor>)module, rank, alpha, options.UseDora, options.DoraAxis));
             }
         }
         return found;
@@ -43,8 +47,8 @@ public sealed record LoraTarget(ModelPart Part, string Path, string Name, nn.Mod
     {
         LoraLayer layer = Module switch
         {
-            Conv2d conv => new Conv2dLoraLayer(Name, conv, Rank, Alpha, dropout, rsLora, Dora),
-            Linear linear => new LinearLoraLayer(Name, linear, Rank, Alpha, dropout, rsLora, Dora),
+            Conv2d conv => new Conv2dLoraLayer(Name, conv, Rank, Alpha, dropout, rsLora, Dora, DoraAxis),
+            Linear linear => new LinearLoraLayer(Name, linear, Rank, Alpha, dropout, rsLora, Dora, DoraAxis),
             _ => throw new InvalidOperationException($"'{Path}' is not a Linear or Conv2d layer"),
         };
         layer.to(BaseWeight.device);

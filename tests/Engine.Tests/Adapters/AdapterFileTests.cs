@@ -55,11 +55,12 @@ public sealed class AdapterFileTests : IDisposable
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void a_loaded_adapter_gives_the_same_outputs_as_the_saved_one(bool dora)
+    [InlineData(false, DoraAxis.Input)]
+    [InlineData(true, DoraAxis.Input)]
+    [InlineData(true, DoraAxis.Output)]
+    public void a_loaded_adapter_gives_the_same_outputs_as_the_saved_one(bool dora, DoraAxis axis)
     {
-        var (lora, network, model) = Trained(Mixed with { UseDora = dora });
+        var (lora, network, model) = Trained(Mixed with { UseDora = dora, DoraAxis = axis });
         lora.Train(false);
         var x = torch.randn(2, 3, 6, 6);
         Tensor expected;
@@ -160,20 +161,41 @@ public sealed class AdapterFileTests : IDisposable
     }
 
     [Fact]
-    public void dora_magnitudes_kept_per_output_feature_are_refused_with_the_reason()
+    public void dora_magnitudes_per_output_feature_are_saved_and_loaded_as_lycoris_keeps_them()
+    {
+        var (lora, network, _) = Trained(MixedDora with { DoraAxis = DoraAxis.Output });
+        var path = Path.Combine(_folder, "dora.safetensors");
+        AdapterFile.Save(network, path);
+
+        using (var file = SafeTensorsFile.Open(path))
+        {
+            var head = network.Targets.Single(t => t.Path == "head").BaseWeight;
+            Assert.Equal([head.shape[0], 1], file.Tensors["lora_unet_head.dora_scale"].Shape);
+            Assert.Equal("{\"conv_dim\":3,\"dora_wd\":true,\"wd_on_out\":true}", file.Metadata["ss_network_args"]);
+        }
+        var loaded = AdapterFile.Load(path, lora.Parts, "b");
+        Assert.All(loaded.Layers.Values, l => Assert.Equal(DoraAxis.Output, l.DoraAxis));
+        var saved = network.state_dict();
+        foreach (var (key, value) in loaded.state_dict())
+            Assert.True(value.eq(saved[key]).all().item<bool>(), key);
+    }
+
+    [Fact]
+    public void dora_magnitudes_of_another_shape_are_refused_naming_both_shapes_that_would_load()
     {
         var (lora, network, _) = Trained(MixedDora with { Targets = [new TargetRule("head")] });
         var path = Path.Combine(_folder, "dora.safetensors");
         AdapterFile.Save(network, path);
-        var perOutput = Path.Combine(_folder, "per-output.safetensors");
+        var wrong = Path.Combine(_folder, "wrong.safetensors");
         using (var file = SafeTensorsFile.Open(path))
-            SafeTensorsWriter.Write(perOutput, file.Tensors.Keys
-                .Select(k => k.EndsWith(".dora_scale") ? new TensorData(k, DType.F32, [2, 1], new byte[2 * 4]) : new TensorData(k, file.Tensors[k].DType, file.Tensors[k].Shape, file.ReadBytes(k)))
+            SafeTensorsWriter.Write(wrong, file.Tensors.Keys
+                .Select(k => k.EndsWith(".dora_scale") ? new TensorData(k, DType.F32, [3, 1], new byte[3 * 4]) : new TensorData(k, file.Tensors[k].DType, file.Tensors[k].Shape, file.ReadBytes(k)))
                 .ToList());
 
-        var error = Assert.Throws<AdapterFormatException>(() => AdapterFile.Load(perOutput, lora.Parts, "b"));
+        var error = Assert.Throws<AdapterFormatException>(() => AdapterFile.Load(wrong, lora.Parts, "b"));
+        var head = network.Targets.Single(t => t.Path == "head").BaseWeight;
         Assert.Contains("lora_unet_head.dora_scale", error.Message);
-        Assert.Contains("per output feature", error.Message);
+        Assert.Contains($"[1,{head.shape[1]}] per input feature or [{head.shape[0]},1] per output feature", error.Message);
     }
 
     [Fact]

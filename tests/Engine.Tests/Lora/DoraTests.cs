@@ -8,11 +8,14 @@ namespace LoraNotebooks.Engine.Tests.Lora;
 /// <summary>
 /// DoRA layers (<see cref="LoraOptions.UseDora"/>). The shared behaviour (a fresh adapter changes nothing,
 /// strength 0 is the base, merged equals unmerged) runs in <see cref="LoraModelTests"/>; these check the
-/// weight it stands for against the formula ComfyUI loads DoRA files with, and that training moves it.
+/// weight it stands for against the formulas the tools that read DoRA files use (ComfyUI for magnitudes per
+/// input feature, LyCORIS for magnitudes per output feature), and that training moves it.
 /// </summary>
 public class DoraTests
 {
     private static readonly LoraOptions Dora = new() { Rank = 2, Alpha = 3, UseDora = true, Targets = [new TargetRule("**")] };
+
+    private static LoraOptions On(DoraAxis axis) => Dora with { DoraAxis = axis };
 
     /// <summary>
     /// ComfyUI's <c>weight_decompose</c> at strength 1, written out here on its own: the adapted weight
@@ -28,6 +31,18 @@ public class DoraTests
         return calc * (doraScale / norm);
     }
 
+    /// <summary>
+    /// LyCORIS's <c>apply_weight_decompose</c> with <c>wd_on_out</c> at multiplier 1, written out here on its own:
+    /// the adapted weight, each output row rescaled to the stored magnitude.
+    /// </summary>
+    private static Tensor LycorisWeight(Tensor weight, Tensor up, Tensor down, double scale, Tensor doraScale)
+    {
+        var calc = weight + up.flatten(1).matmul(down.flatten(1)).reshape(weight.shape) * scale;
+        var outputs = calc.shape[0];
+        var norm = calc.reshape(outputs, -1).norm(1).reshape([outputs, .. Enumerable.Repeat(1L, (int)calc.dim() - 1)]) + 1.1920928955078125e-07;
+        return calc * (doraScale / norm);
+    }
+
     private static void Perturb(LoraNetwork network)
     {
         using var _ = no_grad();
@@ -40,21 +55,24 @@ public class DoraTests
     }
 
     [Theory]
-    [InlineData("mlp")]
-    [InlineData("conv")]
-    public void each_layer_acts_as_the_weight_comfyui_builds_from_its_file(string kind)
+    [InlineData("mlp", DoraAxis.Input)]
+    [InlineData("conv", DoraAxis.Input)]
+    [InlineData("mlp", DoraAxis.Output)]
+    [InlineData("conv", DoraAxis.Output)]
+    public void each_layer_acts_as_the_weight_the_tools_that_read_its_file_build(string kind, DoraAxis axis)
     {
         torch.manual_seed(5);
         nn.Module<Tensor, Tensor> model = kind == "mlp" ? new TinyModels.Mlp() : new TinyModels.ConvNet();
         using var lora = new LoraModel(new ModelPart(ModelPart.UNet, model));
-        var network = lora.Add("d", Dora);
+        var network = lora.Add("d", On(axis));
         lora.Train(false);
         Perturb(network);
 
         foreach (var target in network.Targets)
         {
             var layer = network.Layers[target.Name];
-            var expected = ComfyUiWeight(target.BaseWeight.detach(), layer.Up.parameters().Single().detach(),
+            var reference = axis == DoraAxis.Input ? (Func<Tensor, Tensor, Tensor, double, Tensor, Tensor>)ComfyUiWeight : LycorisWeight;
+            var expected = reference(target.BaseWeight.detach(), layer.Up.parameters().Single().detach(),
                 layer.Down.parameters().Single().detach(), layer.Scale, layer.Magnitude!.detach());
             var delta = layer.DeltaWeight();
             Assert.True((target.BaseWeight + delta).allclose(expected, rtol: 0, atol: 1e-6), target.Path);
@@ -91,12 +109,31 @@ public class DoraTests
     }
 
     [Fact]
-    public void a_training_step_moves_the_magnitudes_and_the_low_rank_weights()
+    public void magnitudes_per_output_feature_start_at_the_base_weights_row_norms()
+    {
+        torch.manual_seed(5);
+        var model = new TinyModels.ConvNet();
+        using var lora = new LoraModel(new ModelPart(ModelPart.UNet, model));
+        var network = lora.Add("d", On(DoraAxis.Output));
+
+        var state = network.state_dict();
+        var conv = network.Targets.Single(t => t.Path == "conv_in").BaseWeight;
+        Assert.Equal([conv.shape[0], 1, 1, 1], state["lora_unet_conv_in.dora_scale"].shape);
+        var head = network.Targets.Single(t => t.Path == "head").BaseWeight;
+        Assert.Equal([head.shape[0], 1], state["lora_unet_head.dora_scale"].shape);
+        Assert.True(state["lora_unet_head.dora_scale"].allclose(head.norm(1, keepdim: true), rtol: 1e-6, atol: 1e-6));
+        Assert.All(network.Layers.Values, l => Assert.Equal(DoraAxis.Output, l.DoraAxis));
+    }
+
+    [Theory]
+    [InlineData(DoraAxis.Input)]
+    [InlineData(DoraAxis.Output)]
+    public void a_training_step_moves_the_magnitudes_and_the_low_rank_weights(DoraAxis axis)
     {
         torch.manual_seed(5);
         var model = new TinyModels.Mlp();
         using var lora = new LoraModel(new ModelPart(ModelPart.UNet, model));
-        var network = lora.Add("d", Dora);
+        var network = lora.Add("d", On(axis));
         lora.Train(true);
         var before = network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
         var optimizer = torch.optim.SGD(lora.TrainableParameters(), 0.1);

@@ -16,6 +16,8 @@ public class LoraModelTests
         { "conv", "rank1-rslora" },
         { "mlp", "dora" },
         { "conv", "dora" },
+        { "mlp", "dora-per-output" },
+        { "conv", "dora-per-output" },
     };
 
     private static (nn.Module<Tensor, Tensor> Model, Tensor Input) Build(string model)
@@ -35,6 +37,7 @@ public class LoraModelTests
         "rank1-rslora" => new LoraOptions { Rank = 1, Alpha = 3, UseRsLora = true, Targets = [new TargetRule("**")] },
         "gaussian-dropout" => new LoraOptions { Rank = 2, Alpha = 2, Init = LoraInit.Gaussian, Dropout = 0.5, Targets = [new TargetRule("**")] },
         "dora" => new LoraOptions { Rank = 3, Alpha = 2, Dropout = 0.25, UseDora = true, Targets = [new TargetRule("**")] },
+        "dora-per-output" => new LoraOptions { Rank = 3, Alpha = 2, Dropout = 0.25, UseDora = true, DoraAxis = DoraAxis.Output, Targets = [new TargetRule("**")] },
         "conv-only-override" => new LoraOptions
         {
             Rank = 2, Alpha = 1,
