@@ -203,6 +203,38 @@ public class BinderTests
     }
 
     [Fact]
+    public void a_train_block_without_a_timestep_range_prints_as_before_the_range_existed_so_its_runs_keep_their_fingerprint()
+    {
+        const string script = "dataset {\n  world concept \"star\" count 10\n}\ntrain {\n  steps 40\n  batch 2\n  lr 3e-3\n  text_encoder_lr 1e-3\n  optimizer adamw weight_decay 0.01\n  schedule cosine\n  warmup 5%\n  min_snr_gamma 5\n  noise_offset 0.05\n  seed 7\n  output \"x.safetensors\"\n}\n";
+
+        var train = Check(script).Plan!.Training!.Train;
+
+        // The compiler's record printing of this TrainPlan before the timestep range existed, verbatim.
+        Assert.Equal("TrainPlan { TotalSteps = 40, StepsPerEpoch = 5, Epochs = , Batch = 2, GradAccumulation = 1, LearningRate = 0.003, TextEncoderLearningRate = 0.001, Optimizer = AdamWOptimizer { WeightDecay = 0.01, Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1E-08 }, Schedule = SchedulePlan { Kind = Cosine, Cycles = 1 }, WarmupSteps = 2, Seed = 7, MinSnrGamma = 5, NoiseOffset = 0.05, Precision = Fp32, MaxGradNorm = 1, CheckpointEverySteps = , OutputPath = EXAMPLES/x.safetensors, ResumePath = , FailOnBadImages = False, Overwrite = False }",
+            train.ToString().Replace(Repository.Examples, "EXAMPLES"));
+        Assert.Equal((0, null), (train.MinTimestep, train.MaxTimestep));
+        var ranged = Check(script.Replace("  seed 7\n", "  seed 7\n  min_timestep 100\n  max_timestep 900\n")).Plan!.Training!.Train;
+        Assert.Equal((100, 900), (ranged.MinTimestep, ranged.MaxTimestep));
+        Assert.EndsWith(", Overwrite = False, MinTimestep = 100, MaxTimestep = 900 }", ranged.ToString());
+    }
+
+    [Theory]
+    [InlineData("  min_timestep 900\n  max_timestep 900\n", "LORA0137")]
+    [InlineData("  min_timestep 950\n  max_timestep 100\n", "LORA0137")]
+    [InlineData("  max_timestep 1001\n", "LORA0112")]
+    [InlineData("  min_timestep -1\n", "LORA0112")]
+    [InlineData("  max_timestep 0\n", "LORA0112")]
+    public void an_empty_or_impossible_timestep_range_is_an_error_at_its_value(string lines, string id)
+    {
+        var script = "dataset {\n  world concept \"star\"\n}\ntrain {\n" + lines + "}\n";
+
+        var error = Check(script).Diagnostics.Single(d => d.Severity == Diagnostics.DiagnosticSeverity.Error);
+
+        Assert.Equal(id, error.Id);
+        Assert.Null(Check(script).Plan);
+    }
+
+    [Fact]
     public void steps_per_epoch_is_images_times_repeats_over_batch_times_accumulation_rounded_up()
     {
         var result = Check("dataset {\n  world concept \"star\" count 25\n  repeats 3\n}\ntrain {\n  epochs 2\n  batch 4\n  grad_accumulation 2\n}");

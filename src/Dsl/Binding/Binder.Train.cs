@@ -8,6 +8,9 @@ internal sealed partial class Binder
 {
     private static readonly NumberRange LearningRateRange = NumberRange.Above(0, 10);
 
+    /// <summary>The most timesteps a base's schedule has here (1000 for the built-in base and Stable Diffusion 1.5); the engine checks its own.</summary>
+    private const int MaxTimestep = 1000;
+
     // Spans the cross-block warnings point at.
     private TextSpan? checkpointSpan;
     private TextSpan? learningRateSpan;
@@ -95,7 +98,24 @@ internal sealed partial class Binder
             ResumePath: resume,
             FailOnBadImages: Flag(section.One("fail_on_bad_images")) ?? false,
             Overwrite: Flag(section.One("overwrite")) ?? false);
-        return (plan, lengthStatement?.Keyword.Span);
+        var (minTimestep, maxTimestep) = BindTimesteps(section);
+        return (plan with { MinTimestep = minTimestep, MaxTimestep = maxTimestep }, lengthStatement?.Keyword.Span);
+    }
+
+    /// <summary>
+    /// <c>min_timestep 100</c> and <c>max_timestep 900</c> (kohya's names and meaning: the teaching loss draws
+    /// timesteps from min up to, not including, max); 0 and null (the base's whole schedule) when not given.
+    /// </summary>
+    private (int Min, int? Max) BindTimesteps(Section section)
+    {
+        var min = WholeSetting(section, "min_timestep", NumberRange.AtLeast(0, MaxTimestep - 1)) ?? 0;
+        var max = WholeSetting(section, "max_timestep", NumberRange.AtLeast(1, MaxTimestep));
+        if (max is { } m && min >= m && section.One("min_timestep") is { } statement)
+        {
+            diagnostics.Add(DiagnosticDescriptors.EmptyTimestepRange, statement.Arguments[0].Span, min, m);
+            return (0, null);
+        }
+        return (min, max);
     }
 
     /// <summary><c>checkpoint every N steps</c> (or epochs).</summary>

@@ -57,6 +57,8 @@ internal static class Vocabulary
         new("seed", BlockKind.Train, "random seed"),
         new("min_snr_gamma", BlockKind.Train, "min-SNR loss weighting"),
         new("noise_offset", BlockKind.Train, "offset noise strength"),
+        new("min_timestep", BlockKind.Train, "the lowest timestep the teaching loss draws"),
+        new("max_timestep", BlockKind.Train, "the teaching loss draws timesteps below this one"),
         new("precision", BlockKind.Train, "fp32 or bf16"),
         new("max_grad_norm", BlockKind.Train, "gradient clipping (0 = off)"),
         new("checkpoint", BlockKind.Train, "save a resumable checkpoint every N steps"),

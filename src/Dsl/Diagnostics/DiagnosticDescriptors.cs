@@ -99,6 +99,8 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor MaskFolderOnWorld = new("LORA0135", Error, "dataset '{0}' draws from the world, which masks its own pictures; write mask without a folder");
     /// <summary>A mask folder that does not exist.</summary>
     public static readonly DiagnosticDescriptor MaskFolderNotFound = new("LORA0136", Error, "mask folder '{0}' does not exist");
+    /// <summary>A teaching timestep range with nothing in it.</summary>
+    public static readonly DiagnosticDescriptor EmptyTimestepRange = new("LORA0137", Error, "min_timestep {0} is not below max_timestep {1}, so no timestep is left to train on");
 
     // Warnings
     /// <summary>alpha much larger than rank.</summary>

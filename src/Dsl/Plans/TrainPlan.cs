@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace LoraNotebooks.Dsl.Plans;
 
 /// <summary>How to train. A step is one optimizer update of <see cref="Batch"/> × <see cref="GradAccumulation"/> images.</summary>
@@ -21,6 +23,11 @@ namespace LoraNotebooks.Dsl.Plans;
 /// <param name="ResumePath">A checkpoint to continue from, or null.</param>
 /// <param name="FailOnBadImages">Stop on an unreadable image instead of skipping it.</param>
 /// <param name="Overwrite">Replace an adapter or checkpoints that another run left at the output.</param>
+/// <param name="MinTimestep">The lowest timestep the teaching loss draws (kohya's <c>min_timestep</c>); 0 by default.</param>
+/// <param name="MaxTimestep">
+/// The teaching loss draws timesteps below this one (kohya's <c>max_timestep</c>, exclusive), or null for the base's whole
+/// schedule. Preserving datasets draw from the whole schedule either way.
+/// </param>
 public sealed record TrainPlan(
     int TotalSteps,
     int StepsPerEpoch,
@@ -41,7 +48,39 @@ public sealed record TrainPlan(
     string OutputPath,
     string? ResumePath,
     bool FailOnBadImages,
-    bool Overwrite = false);
+    bool Overwrite = false,
+    int MinTimestep = 0,
+    int? MaxTimestep = null)
+{
+    // A plan's text is its run's fingerprint (checkpoints and outputs carry it): a plan without a timestep range
+    // prints exactly as the compiler's record printing did before the range existed, so those runs keep their fingerprints.
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("TotalSteps = ").Append(TotalSteps.ToString())
+            .Append(", StepsPerEpoch = ").Append(StepsPerEpoch.ToString())
+            .Append(", Epochs = ").Append(Epochs?.ToString())
+            .Append(", Batch = ").Append(Batch.ToString())
+            .Append(", GradAccumulation = ").Append(GradAccumulation.ToString())
+            .Append(", LearningRate = ").Append(LearningRate.ToString())
+            .Append(", TextEncoderLearningRate = ").Append(TextEncoderLearningRate.ToString())
+            .Append(", Optimizer = ").Append(Optimizer)
+            .Append(", Schedule = ").Append(Schedule)
+            .Append(", WarmupSteps = ").Append(WarmupSteps.ToString())
+            .Append(", Seed = ").Append(Seed.ToString())
+            .Append(", MinSnrGamma = ").Append(MinSnrGamma?.ToString())
+            .Append(", NoiseOffset = ").Append(NoiseOffset.ToString())
+            .Append(", Precision = ").Append(Precision.ToString())
+            .Append(", MaxGradNorm = ").Append(MaxGradNorm?.ToString())
+            .Append(", CheckpointEverySteps = ").Append(CheckpointEverySteps?.ToString())
+            .Append(", OutputPath = ").Append(OutputPath)
+            .Append(", ResumePath = ").Append(ResumePath)
+            .Append(", FailOnBadImages = ").Append(FailOnBadImages.ToString())
+            .Append(", Overwrite = ").Append(Overwrite.ToString());
+        if (MinTimestep != 0 || MaxTimestep is not null)
+            builder.Append(", MinTimestep = ").Append(MinTimestep.ToString()).Append(", MaxTimestep = ").Append(MaxTimestep?.ToString());
+        return true;
+    }
+}
 
 /// <summary>Compute precision for training.</summary>
 public enum Precision

@@ -105,7 +105,7 @@ public abstract class DenoisingModel : nn.Module, IDiffusionBase
         var noise = randn(original.shape, generator: generator).to(device);
         if (options.NoiseOffset != 0)
             noise = ScalarMath.Plus(noise, ScalarMath.Times(randn([batch, original.shape[1], 1, 1], generator: generator).to(device), options.NoiseOffset));
-        timesteps = timesteps?.to(int64).to(device) ?? randint(0, TrainTimesteps, [batch], dtype: int64, generator: generator).to(device);
+        timesteps = timesteps?.to(int64).to(device) ?? DrawTimesteps(batch, generator, options).to(device);
         var noisy = Schedule.AddNoise(original, noise, timesteps);
         var prediction = Predict(noisy, timesteps, EncodeText(captions));
         var squared = (prediction.to(float32) - Schedule.Target(original, noise, timesteps)).square();
@@ -113,6 +113,20 @@ public abstract class DenoisingModel : nn.Module, IDiffusionBase
         if (options.MinSnrGamma is { } gamma)
             perImage = perImage * Schedule.MinSnrWeights(timesteps, gamma);
         return perImage.mean().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <paramref name="batch"/> timesteps drawn uniformly from the options' range: from <see cref="DiffusionLossOptions.MinTimestep"/>
+    /// up to, not including, <see cref="DiffusionLossOptions.MaxTimestep"/> (the whole schedule by default, one draw either way).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range is empty or reaches past the schedule.</exception>
+    internal Tensor DrawTimesteps(long batch, Generator generator, DiffusionLossOptions options)
+    {
+        var max = options.MaxTimestep ?? TrainTimesteps;
+        if (options.MinTimestep < 0 || max > TrainTimesteps || options.MinTimestep >= max)
+            throw new ArgumentOutOfRangeException(nameof(options),
+                $"timesteps {options.MinTimestep} to {max} do not fit this base's schedule of {TrainTimesteps} timesteps (0 to {TrainTimesteps}, the end excluded)");
+        return randint(options.MinTimestep, max, [batch], dtype: int64, generator: generator);
     }
 
     /// <summary>

@@ -72,6 +72,8 @@ public sealed class LoraTrainer
     {
         var emit = onEvent ?? (_ => { });
         var train = _plan.Train;
+        if (train.MaxTimestep > _model.TrainTimesteps)
+            throw new UserErrorException($"max_timestep {train.MaxTimestep} is past the base's schedule, whose timesteps run from 0 to {_model.TrainTimesteps - 1}");
         var data = TrainingData.Load(_plan, _model.Resolution);
         if (data.Skipped.Count > 0)
             emit(new WarningEvent($"skipped {data.Skipped.Count} image(s) that cannot be used: {string.Join("; ", data.Skipped.Select(TrainingData.Describe))}"));
@@ -105,7 +107,7 @@ public sealed class LoraTrainer
         }
 
         var parameters = network.parameters().ToList();
-        var lossOptions = new DiffusionLossOptions(train.MinSnrGamma, train.NoiseOffset);
+        var lossOptions = new DiffusionLossOptions(train.MinSnrGamma, train.NoiseOffset, train.MinTimestep, train.MaxTimestep);
         var clock = Stopwatch.StartNew();
         var epochLosses = new List<double>();
         int? lastCheckpoint = null, lastSample = null, lastValidation = null;

@@ -164,6 +164,39 @@ public class TinyDiffusionModelTests
         }
     }
 
+    [Theory]
+    [InlineData(0, null)]
+    [InlineData(100, 900)]
+    [InlineData(0, 1)]
+    public void the_teaching_loss_draws_its_timesteps_from_min_up_to_not_including_max(int min, int? max)
+    {
+        using var model = Tiny();
+        using var generator = new Generator(3);
+        using var uniform = new Generator(3);
+
+        using var timesteps = model.DrawTimesteps(4000, generator, new DiffusionLossOptions(MinTimestep: min, MaxTimestep: max));
+
+        var end = max ?? model.TrainTimesteps;
+        Assert.Equal(min, timesteps.min().item<long>());
+        Assert.Equal(end - 1, timesteps.max().item<long>());
+        if (max is null) // a plan without a range draws exactly what it always drew
+        {
+            using var before = randint(0, model.TrainTimesteps, [4000], dtype: int64, generator: uniform);
+            Assert.True(timesteps.equal(before).all().item<bool>());
+        }
+    }
+
+    [Theory]
+    [InlineData(0, 1001)]
+    [InlineData(500, 500)]
+    [InlineData(-1, 10)]
+    public void a_timestep_range_outside_the_schedule_or_empty_is_refused_with_the_schedule_named(int min, int max)
+    {
+        using var model = Tiny();
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => model.DrawTimesteps(4, new Generator(3), new DiffusionLossOptions(MinTimestep: min, MaxTimestep: max)));
+        Assert.Contains($"schedule of {model.TrainTimesteps} timesteps", error.Message);
+    }
+
     [Fact]
     public void forward_passes_have_the_expected_shapes()
     {
