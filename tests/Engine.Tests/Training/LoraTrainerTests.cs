@@ -307,7 +307,22 @@ public sealed class LoraTrainerTests : IDisposable
         Assert.All(preserved, p => Assert.Equal(p.Caption == "a black square" ? 0.5 : 0, p.NoisyShare));
     }
 
+    [Fact]
+    public void the_teaching_loss_draws_from_the_plans_timestep_range_and_validation_keeps_its_fixed_timesteps()
+    {
+        var plan = Plan("steps 4\nmin_timestep 100\nmax_timestep 900");
+        using var lora = new LoraModel(_setup.Model.Parts);
+        var recording = new Recording(_setup.Model);
+
+        new LoraTrainer(recording, lora, plan).Run();
+
+        var drawn = recording.Options.Where(o => !o.FixedTimesteps).ToList();
+        Assert.Equal(4, drawn.Count);
+        Assert.All(drawn, o => Assert.Equal((100, (int?)900), (o.Options.MinTimestep, o.Options.MaxTimestep)));
+    }
+
     /// <summary>
+    /// A base that notes, for every picture its loss is given    /// <summary>
     /// A base that notes, for every picture its loss is given, its caption and whether it is brighter on the left; and
     /// for every picture it preserves, its caption and the share of noisy timesteps asked for.
     /// </summary>
@@ -316,6 +331,8 @@ public sealed class LoraTrainerTests : IDisposable
         public List<(bool WhiteOnLeft, string Caption)> Seen { get; } = [];
 
         public List<(string Caption, double NoisyShare)> Preserved { get; } = [];
+
+        public List<(DiffusionLossOptions Options, bool FixedTimesteps)> Options { get; } = [];
 
         public override Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly, double noisyShare = 0)
         {
@@ -327,6 +344,7 @@ public sealed class LoraTrainerTests : IDisposable
         {
             for (var i = 0; i < captions.Count; i++)
                 Seen.Add((images[i, .., .., ..4].mean().item<float>() > images[i, .., .., 4..].mean().item<float>(), captions[i]));
+            Options.Add((options ?? new DiffusionLossOptions(), timesteps is not null));
             return base.Loss(images, captions, generator, options, timesteps, weights);
         }
     }
