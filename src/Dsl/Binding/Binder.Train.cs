@@ -77,6 +77,7 @@ internal sealed partial class Binder
             precision = chosenPrecision;
         }
 
+        var (minTimestep, maxTimestep) = BindTimesteps(section);
         var plan = new TrainPlan(
             TotalSteps: totalSteps,
             StepsPerEpoch: stepsPerEpoch,
@@ -97,9 +98,10 @@ internal sealed partial class Binder
             OutputPath: output,
             ResumePath: resume,
             FailOnBadImages: Flag(section.One("fail_on_bad_images")) ?? false,
-            Overwrite: Flag(section.One("overwrite")) ?? false);
-        var (minTimestep, maxTimestep) = BindTimesteps(section);
-        return (plan with { MinTimestep = minTimestep, MaxTimestep = maxTimestep }, lengthStatement?.Keyword.Span);
+            Overwrite: Flag(section.One("overwrite")) ?? false,
+            MinTimestep: minTimestep,
+            MaxTimestep: maxTimestep);
+        return (plan, lengthStatement?.Keyword.Span);
     }
 
     /// <summary>

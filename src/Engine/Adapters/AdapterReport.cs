@@ -49,8 +49,9 @@ public sealed record AdapterReport(
             var up = file.Tensors[e.UpKey];
             var rank = (int)down.Shape[0];
             var magnitudes = e.DoraKey is null ? null : file.Tensors[e.DoraKey];
-            // Magnitudes per input feature are [1, in, ...]; per output feature [out, 1, ...] (a layer with one input reads as per input).
-            var axis = magnitudes is { Shape: [1, ..] } || magnitudes is null ? DoraAxis.Input : DoraAxis.Output;
+            // Magnitudes per input feature are [1, in, ...], per output feature [out, 1, ...]; a layer with one input and one
+            // output has both alike, and reads as per input.
+            var axis = magnitudes is null || (magnitudes.Shape[0] == 1 && magnitudes.Shape[1] == down.Shape[1]) ? DoraAxis.Input : DoraAxis.Output;
             return new AdapterEntryReport(e.Name, rank, e.Alpha ?? rank, e.Alpha is not null, down.Shape.Length == 4 ? "conv2d" : "linear",
                 down.DType.HeaderName(), down.ElementCount + up.ElementCount + (magnitudes?.ElementCount ?? 0), e.DoraKey is not null, axis);
         }).ToList();

@@ -72,8 +72,8 @@ public sealed class LoraTrainer
     {
         var emit = onEvent ?? (_ => { });
         var train = _plan.Train;
-        if (train.MaxTimestep > _model.TrainTimesteps)
-            throw new UserErrorException($"max_timestep {train.MaxTimestep} is past the base's schedule, whose timesteps run from 0 to {_model.TrainTimesteps - 1}");
+        if (train.MaxTimestep > _model.TrainTimesteps || train.MinTimestep >= (train.MaxTimestep ?? _model.TrainTimesteps))
+            throw new UserErrorException($"min_timestep {train.MinTimestep} and max_timestep {train.MaxTimestep?.ToString() ?? "(none)"} leave no timestep in the base's schedule, whose timesteps run from 0 to {_model.TrainTimesteps - 1}");
         var data = TrainingData.Load(_plan, _model.Resolution);
         if (data.Skipped.Count > 0)
             emit(new WarningEvent($"skipped {data.Skipped.Count} image(s) that cannot be used: {string.Join("; ", data.Skipped.Select(TrainingData.Describe))}"));

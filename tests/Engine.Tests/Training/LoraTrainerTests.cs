@@ -321,6 +321,22 @@ public sealed class LoraTrainerTests : IDisposable
         Assert.All(drawn, o => Assert.Equal((100, (int?)900), (o.Options.MinTimestep, o.Options.MaxTimestep)));
     }
 
+    [Theory]
+    [InlineData(0, 2000)]
+    [InlineData(10, 5)]
+    public void a_timestep_range_past_the_bases_schedule_or_empty_is_a_user_error_before_training(int min, int max)
+    {
+        var plan = Plan("steps 2");
+        plan = plan with { Train = plan.Train with { MinTimestep = min, MaxTimestep = max } };
+        using var lora = new LoraModel(_setup.Model.Parts);
+        var events = new List<TrainingEvent>();
+
+        var error = Assert.Throws<UserErrorException>(() => new LoraTrainer(_setup.Model, lora, plan).Run(events.Add));
+
+        Assert.Contains($"min_timestep {min} and max_timestep {max}", error.Message);
+        Assert.DoesNotContain(events, e => e is StepEvent);
+    }
+
     /// <summary>
     /// A base that notes, for every picture its loss is given    /// <summary>
     /// A base that notes, for every picture its loss is given, its caption and whether it is brighter on the left; and
