@@ -35,7 +35,7 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task eval_details_list_the_missed_trigger_prompts_and_the_changed_others_behind_the_scores()
+    public async Task eval_details_list_the_missed_trigger_prompts_and_the_changed_others_behind_the_scores_at_the_strength_asked()
     {
         // Two steps at a wild learning rate: an adapter that misses the heart and changes other pictures.
         var script = Path.Combine(_folder, "wild.lora");
@@ -75,6 +75,26 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
         Assert.Contains($"missed: {missed.Count} of 4 trigger prompts", text.Output);
         Assert.Contains($"changed: {changed.Count} of 4 other prompts", text.Output);
         Assert.Contains(" -> ", text.Output);
+
+        // The same adapter loaded at a thousandth of its strength leaves every other picture as the base drew it.
+        var faint = await CliRun.RunAsync("eval", "--adapter", adapter, "--samples", "4", "--strength", "0.001", "--json");
+        Assert.True(faint.ExitCode == 0, faint.Error);
+        var faintRoot = JsonDocument.Parse(faint.Output).RootElement;
+        Assert.Equal(0.001, faintRoot.GetProperty("strength").GetDouble());
+        Assert.Equal(0, faintRoot.GetProperty("leakage").GetDouble());
+        Assert.Equal(1.0, root.GetProperty("strength").GetDouble());
+
+        foreach (var (arguments, message) in new[]
+        {
+            (new[] { "eval", "--adapter", adapter, "--strength", "0" }, "--strength must be above 0 and at most 4, not 0"),
+            (new[] { "eval", "--adapter", adapter, "--strength", "NaN" }, "--strength must be above 0"),
+            (new[] { "eval", "--strength", "0.8" }, "--strength is the strength of an adapter: give --adapter too"),
+        })
+        {
+            var refused = await CliRun.RunAsync(arguments);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains(message, refused.Error);
+        }
 
         var withoutAdapter = await CliRun.RunAsync("eval", "--details");
         Assert.Equal(1, withoutAdapter.ExitCode);

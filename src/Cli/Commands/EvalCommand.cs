@@ -11,11 +11,12 @@ using LoraNotebooks.Engine.World;
 namespace LoraNotebooks.Cli.Commands;
 
 /// <summary>
-/// <c>lora eval [--adapter FILE [--trigger WORD] [--world FAMILY/MEMBER]] [--samples 8] [--seed 1] [--json]</c>:
+/// <c>lora eval [--adapter FILE [--trigger WORD] [--world FAMILY/MEMBER] [--strength 1]] [--samples 8] [--seed 1] [--json]</c>:
 /// judged scores on the built-in world. Without an adapter: the base's <c>prompt_following</c> over held-in
 /// prompts and <c>followed_shape</c> … <c>followed_background</c> (the share of samples showing each
 /// prompted attribute as asked; <c>--lead WORD</c> puts a word in front of each prompt); with one: also <c>fidelity</c> and <c>leakage</c>, for the member and trigger the adapter's
-/// metadata names (or the options give). <c>--details</c> lists the samples behind those two numbers: each
+/// metadata names (or the options give), with the adapter at <c>--strength</c> (1 unless given: the strength a
+/// user would load it at, as <c>load trained strength S</c> does in a script). <c>--details</c> lists the samples behind those two numbers: each
 /// trigger prompt whose sample missed, with what the judge read, and each other prompt whose sample the
 /// adapter changed, attribute by attribute.
 /// </summary>
@@ -30,10 +31,11 @@ public static class EvalCommand
         var samples = new Option<int>("--samples") { Description = "Samples per kind of prompt.", DefaultValueFactory = _ => 8 };
         var seed = new Option<int>("--seed") { Description = "The first seed.", DefaultValueFactory = _ => 1 };
         var baseModel = new Option<string?>("--base") { Description = "A base-model checkpoint (default: the built-in base)." }.AsPath();
+        var strength = new Option<double>("--strength") { Description = "With --adapter: the strength to load it at (1 = as trained, 0.8 = weaker).", DefaultValueFactory = _ => 1.0 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var details = new Option<bool>("--details") { Description = "With --adapter: list the trigger prompts whose samples missed and the other prompts whose samples changed." };
         var lead = new Option<string?>("--lead") { Description = "Put this in front of every held-in prompt (e.g. \"zj,\") to see whether the base still reads a prompt a trigger leads." };
-        var command = new Command("eval", "Score the base model, or an adapter on it, with the world judge.") { adapter, trigger, world, samples, seed, baseModel, json, lead, details };
+        var command = new Command("eval", "Score the base model, or an adapter on it, with the world judge.") { adapter, trigger, world, strength, samples, seed, baseModel, json, lead, details };
         command.SetAction((parse, token) => CommandRunner.RunAsync(parse, (output, cancel) =>
         {
             // Everything the user gave is checked before the (slow) scoring starts.
@@ -43,6 +45,10 @@ public static class EvalCommand
                 throw new UserErrorException("--lead needs a word to put in front of the prompts");
             if (parse.GetValue(adapter) is null && (parse.GetValue(world) ?? parse.GetValue(trigger)) is not null)
                 throw new UserErrorException("--world and --trigger describe an adapter: give --adapter too");
+            if (!double.IsFinite(parse.GetValue(strength)) || parse.GetValue(strength) is <= 0 or > 4)
+                throw new UserErrorException($"--strength must be above 0 and at most 4, not {parse.GetValue(strength).ToString(CultureInfo.InvariantCulture)}");
+            if (parse.GetValue(adapter) is null && parse.GetResult(strength) is { Implicit: false })
+                throw new UserErrorException("--strength is the strength of an adapter: give --adapter too");
             if (parse.GetValue(adapter) is null && parse.GetValue(details))
                 throw new UserErrorException("--details lists what an adapter missed and changed: give --adapter too");
             string? family = null, member = null;
@@ -69,8 +75,9 @@ public static class EvalCommand
             {
                 using var lora = new LoraModel([.. model.Parts]);
                 var network = lora.Add(AdapterFile.Load(adapterPath, lora.Parts, "adapter"));
-                judged = evaluation.JudgeAdapters(model, [(network, 1.0)], family!, member!,
+                judged = evaluation.JudgeAdapters(model, [(network, parse.GetValue(strength))], family!, member!,
                     parse.GetValue(trigger) ?? metadata!.GetValueOrDefault("modelspec.trigger_phrase"), parse.GetValue(samples), parse.GetValue(seed), cancel);
+                scores["strength"] = parse.GetValue(strength);
                 scores["fidelity"] = judged.Fidelity;
                 scores["leakage"] = judged.Leakage;
             }
