@@ -139,6 +139,7 @@ public static class Benchmark
         using var counter = new FlopCounter(model.Parts, network);
         using var noise = new Generator(3);
         using var scope = NewDisposeScope();
+        using var kernels = OneDnn.ForGradients();
         model.Loss(bench.Images, bench.Captions, noise).backward();
         return counter.Flops;
     }

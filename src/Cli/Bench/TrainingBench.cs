@@ -7,6 +7,7 @@ using LoraNotebooks.Engine.Models;
 using LoraNotebooks.Engine.Training;
 using LoraNotebooks.Engine.World;
 using TorchSharp;
+using LoraNotebooks.Engine.Native;
 using static TorchSharp.torch;
 
 namespace LoraNotebooks.Cli.Bench;
@@ -130,6 +131,7 @@ internal sealed class TrainingBench
             {
                 var clock = Stopwatch.StartNew();
                 using (var scope = NewDisposeScope())
+                using (OneDnn.ForGradients())
                 {
                     optimizer.zero_grad();
                     _model.Loss(Images, Captions, noise).backward();

@@ -4,6 +4,7 @@ using LoraNotebooks.Dsl.Plans;
 using LoraNotebooks.Engine.Training.Optimizers;
 using LoraNotebooks.Engine.World;
 using TorchSharp;
+using LoraNotebooks.Engine.Native;
 using static TorchSharp.torch;
 
 namespace LoraNotebooks.Engine.Judging;
@@ -37,6 +38,7 @@ public static class JudgeTrainer
         for (int step = 0; step < options.Steps; step++)
         {
             using var scope = NewDisposeScope();
+            using var kernels = OneDnn.ForGradients();
             var samples = JudgeData.Mixed(options.BatchSize, options.WorldSeed(step));
             var images = Augment(JudgeData.ToImages(samples), options, generator);
             var targets = JudgeData.ToTargets(samples);

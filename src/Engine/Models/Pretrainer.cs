@@ -107,6 +107,7 @@ public sealed class Pretrainer : IDisposable
     {
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
+        using var kernels = OneDnn.ForGradients();
         Model.train();
         var examples = Enumerable.Range(0, Options.BatchSize).Select(i => _source.Get(Step * Options.BatchSize + i)).ToArray();
         var dropped = (rand(Options.BatchSize, generator: _generator) < Options.CaptionDropout).data<bool>().ToArray();

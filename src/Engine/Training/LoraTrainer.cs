@@ -184,6 +184,7 @@ public sealed class LoraTrainer
     {
         var train = _plan.Train;
         using var scope = NewDisposeScope();
+        using var kernels = OneDnn.ForGradients(); // oneDNN's convolution gradients go NaN on some CPUs (OneDnn)
         optimizer.ZeroGrad();
         var total = 0.0;
         for (var j = 0; j < train.GradAccumulation; j++)

@@ -128,6 +128,7 @@ public sealed class PreflightEstimator : IPreflightEstimator
         {
             var start = clock.Elapsed;
             using (var scope = NewDisposeScope())
+            using (OneDnn.ForGradients())
             {
                 optimizer.ZeroGrad();
                 model.Loss(images, captions, generator, options).backward();

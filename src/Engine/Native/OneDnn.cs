@@ -1,0 +1,119 @@
+using System.Runtime.InteropServices;
+using static TorchSharp.torch;
+
+namespace LoraNotebooks.Engine.Native;
+
+/// <summary>
+/// Keeps libtorch's oneDNN (MKLDNN) CPU kernels away from gradients: every training step runs inside
+/// <see cref="ForGradients"/>, which turns oneDNN off until the step is done; sampling keeps it.
+/// </summary>
+/// <remarks>
+/// <para>
+/// On the AMD EPYC (Zen 5) machines this project is built on, oneDNN's convolution backward pass now and then
+/// returns NaN for the input's gradient from finite inputs (autograd's anomaly mode names
+/// <c>ConvolutionBackward0</c>): 5 of 160 runs of the tiny test model went NaN at an early step, the built-in
+/// base's quickstart lost its way by step 150 (loss 0.02 to 0.9, fidelity 0) and a style run went NaN at step 3.
+/// With oneDNN off during the steps, none did, and the quickstart scored what it scores elsewhere (docs/native.md).
+/// libtorch's own kernels train 13% slower here but sample 4.4 times slower, so oneDNN stays on for sampling,
+/// which has shown no fault.
+/// </para>
+/// <para>
+/// TorchSharp has no switch for it, so this calls libtorch's <c>at::globalContext().setUserEnabledMkldnn</c>.
+/// The setting is the process's, so the scopes are counted: oneDNN is off while any step anywhere in the
+/// process runs (a sampler on another thread is then only slower). <c>LORA_ONEDNN=1</c> keeps oneDNN on for
+/// steps too; <c>LORA_ONEDNN=0</c> turns it off for everything.
+/// </para>
+/// </remarks>
+public static class OneDnn
+{
+    /// <summary>The environment variable: <c>1</c> keeps oneDNN on for training steps, <c>0</c> turns it off for everything.</summary>
+    public const string Variable = "LORA_ONEDNN";
+
+    private static readonly object Gate = new();
+    private static bool _applied;
+    private static IntPtr _context;
+    private static int _suspended;
+
+    /// <summary>Whether libtorch's CPU kernels use oneDNN now, as libtorch reports it (null: libtorch's switch was not found).</summary>
+    public static bool? Enabled
+    {
+        get
+        {
+            lock (Gate)
+                return _context == IntPtr.Zero ? null : UserEnabledMkldnn(_context);
+        }
+    }
+
+    /// <summary>Finds libtorch's switch and applies <see cref="Variable"/>. Runs once per process; never throws.</summary>
+    public static void Apply()
+    {
+        lock (Gate)
+        {
+            if (_applied)
+                return;
+            _applied = true;
+            try
+            {
+                _ = get_num_threads(); // TorchSharp loads libtorch on its first call; the switch lives in it.
+                _context = GlobalContext();
+                if (Environment.GetEnvironmentVariable(Variable) == "0")
+                    SetUserEnabledMkldnn(_context, false);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
+            {
+                _context = IntPtr.Zero; // another platform's libtorch: its names differ, and oneDNN stays as it is
+            }
+        }
+    }
+
+    /// <summary>
+    /// oneDNN off until the returned scope is disposed (unless <c>LORA_ONEDNN=1</c>): wrap each step's
+    /// forward and backward passes in it.
+    /// </summary>
+    public static IDisposable ForGradients()
+    {
+        Apply();
+        lock (Gate)
+        {
+            if (_context == IntPtr.Zero || Environment.GetEnvironmentVariable(Variable) is "1" or "0")
+                return Scope.None;
+            if (_suspended++ == 0)
+                SetUserEnabledMkldnn(_context, false);
+            return new Scope();
+        }
+    }
+
+    private sealed class Scope : IDisposable
+    {
+        public static readonly IDisposable None = new NoScope();
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            lock (Gate)
+            {
+                if (_disposed)
+                    return;
+                _disposed = true;
+                if (--_suspended == 0)
+                    SetUserEnabledMkldnn(_context, true);
+            }
+        }
+
+        private sealed class NoScope : IDisposable
+        {
+            public void Dispose() { }
+        }
+    }
+
+    // libtorch's C++ names (Itanium ABI: Linux); a member function takes `this` as its first argument.
+    [DllImport("torch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
+    private static extern IntPtr GlobalContext();
+
+    [DllImport("torch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
+    private static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [DllImport("torch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    private static extern bool UserEnabledMkldnn(IntPtr context);
+}
