@@ -100,6 +100,27 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task a_run_in_its_own_process_prints_no_line_of_libtorchs_own_log()
+    {
+        // On a CPU NNPACK does not know (Zen 5), libtorch logged "Could not initialize NNPACK!" once per
+        // convolution: 200,000 lines in one run. The engine raises that C++ log's level (OneDnn); only a real
+        // process shows what reaches the terminal.
+        var script = Script(KiteScript.Replace("targets [attention]", "targets [attention, conv]") + "\ntrain { steps 2; batch 2; output \"out/kite.safetensors\" }\n");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "lora.dll"), "run", script, "--json"])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment.Remove("TORCH_CPP_LOG_LEVEL");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.True(process.ExitCode == 0, await error);
+        Assert.Contains("\"event\":\"finished\"", output);
+        Assert.DoesNotContain("NNPACK", await error);
+        Assert.DoesNotMatch(@"(?m)^\[W\d{4} ", await error);
+    }
+
+    [Fact]
     public async Task a_script_with_errors_exits_1_with_compiler_style_diagnostics_and_no_stack_trace()
     {
         var script = Script("train { optimizer adamw2 }\ndataset \"kite\" { folder \"data\" }\n");

@@ -58,12 +58,29 @@ public static class OneDnn
                 _context = GlobalContext();
                 if (Environment.GetEnvironmentVariable(Variable) == "0")
                     SetUserEnabledMkldnn(_context, false);
+                QuietLibTorchWarnings();
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
             {
                 _context = IntPtr.Zero; // another platform's libtorch: its names differ, and oneDNN stays as it is
             }
         }
+    }
+
+    /// <summary>
+    /// Without oneDNN, libtorch tries NNPACK for each convolution, and on a CPU NNPACK does not know (Zen 5) it logs
+    /// "Could not initialize NNPACK! Reason: Unsupported hardware." every time: 200,000 lines in one run. Those lines
+    /// come from libtorch's C++ log (not its user warnings, which still show), so its level is raised to errors,
+    /// unless <c>TORCH_CPP_LOG_LEVEL</c> chose one.
+    /// </summary>
+    private static void QuietLibTorchWarnings()
+    {
+        const int Error = 2; // c10's levels: 0 info, 1 warning, 2 error
+        if (Environment.GetEnvironmentVariable("TORCH_CPP_LOG_LEVEL") is { Length: > 0 }
+            || !NativeLibrary.TryLoad("libc10.so", out var c10) || !NativeLibrary.TryGetExport(c10, "FLAGS_caffe2_log_level", out var level))
+            return;
+        if (Marshal.ReadInt32(level) < Error)
+            Marshal.WriteInt32(level, Error);
     }
 
     /// <summary>
