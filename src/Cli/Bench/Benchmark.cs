@@ -139,8 +139,9 @@ public static class Benchmark
         using var counter = new FlopCounter(model.Parts, network);
         using var noise = new Generator(3);
         using var scope = NewDisposeScope();
+        var loss = model.Loss(bench.Images, bench.Captions, noise);
         using var kernels = OneDnn.ForGradients();
-        model.Loss(bench.Images, bench.Captions, noise).backward();
+        loss.backward();
         return counter.Flops;
     }
 

@@ -131,10 +131,11 @@ internal sealed class TrainingBench
             {
                 var clock = Stopwatch.StartNew();
                 using (var scope = NewDisposeScope())
-                using (OneDnn.ForGradients())
                 {
                     optimizer.zero_grad();
-                    _model.Loss(Images, Captions, noise).backward();
+                    var loss = _model.Loss(Images, Captions, noise);
+                    using (OneDnn.ForGradients())
+                        loss.backward();
                     optimizer.step();
                 }
                 if (step > 0)

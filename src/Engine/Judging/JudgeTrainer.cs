@@ -38,14 +38,14 @@ public static class JudgeTrainer
         for (int step = 0; step < options.Steps; step++)
         {
             using var scope = NewDisposeScope();
-            using var kernels = OneDnn.ForGradients();
             var samples = JudgeData.Mixed(options.BatchSize, options.WorldSeed(step));
             var images = Augment(JudgeData.ToImages(samples), options, generator);
             var targets = JudgeData.ToTargets(samples);
             var logits = judge.call(images).split(classCounts, 1);
             var loss = stack(logits.Select((l, a) => nn.functional.cross_entropy(l, targets[.., a])).ToArray()).mean();
             optimizer.ZeroGrad();
-            loss.backward();
+            using (OneDnn.ForGradients())
+                loss.backward();
             optimizer.Step(LearningRate(options, step));
             progress?.Invoke(new Progress(step + 1, loss.item<float>(), clock.Elapsed));
         }

@@ -107,7 +107,6 @@ public sealed class Pretrainer : IDisposable
     {
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        using var kernels = OneDnn.ForGradients();
         Model.train();
         var examples = Enumerable.Range(0, Options.BatchSize).Select(i => _source.Get(Step * Options.BatchSize + i)).ToArray();
         var dropped = (rand(Options.BatchSize, generator: _generator) < Options.CaptionDropout).data<bool>().ToArray();
@@ -122,7 +121,8 @@ public sealed class Pretrainer : IDisposable
         var loss = Teacher is null
             ? Model.Loss(images, shown, _generator, Options.Loss)
             : ReadingDistillation.Loss(Model, Teacher, images, written, shown, _generator);
-        loss.backward();
+        using (OneDnn.ForGradients())
+            loss.backward();
         nn.utils.clip_grad_norm_(_trained, Options.MaxGradNorm);
         _optimizer.Step(warmup);
         if (Ema is not null)

@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 namespace LoraNotebooks.Engine.Native;
 
 /// <summary>
-/// Keeps libtorch's oneDNN (MKLDNN) CPU kernels away from gradients: every training step runs inside
-/// <see cref="ForGradients"/>, which turns oneDNN off until the step is done; sampling keeps it.
+/// Keeps libtorch's oneDNN (MKLDNN) CPU kernels away from gradients: every backward pass runs inside
+/// <see cref="ForGradients"/>, which turns oneDNN off until the pass is done; forward passes keep it.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -13,20 +13,21 @@ namespace LoraNotebooks.Engine.Native;
 /// returns NaN for the input's gradient from finite inputs (autograd's anomaly mode names
 /// <c>ConvolutionBackward0</c>): 5 of 160 runs of the tiny test model went NaN at an early step, the built-in
 /// base's quickstart lost its way by step 150 (loss 0.02 to 0.9, fidelity 0) and a style run went NaN at step 3.
-/// With oneDNN off during the steps, none did, and the quickstart scored what it scores elsewhere (docs/native.md).
-/// libtorch's own kernels train 13% slower here but sample 4.4 times slower, so oneDNN stays on for sampling,
-/// which has shown no fault.
+/// With oneDNN off during the backward passes, none did, and the quickstart scored what it scores elsewhere
+/// (docs/native.md). Forward passes keep oneDNN, which has shown no fault: libtorch's own convolutions (and the
+/// NNPACK attempt before each) are 4.4 times slower at sampling here, and training with them for whole steps
+/// was 2.4 times slower; for the backward pass alone they cost 2%.
 /// </para>
 /// <para>
 /// TorchSharp has no switch for it, so this calls libtorch's <c>at::globalContext().setUserEnabledMkldnn</c>.
 /// The setting is the process's, so the scopes are counted: oneDNN is off while any step anywhere in the
-/// process runs (a sampler on another thread is then only slower). <c>LORA_ONEDNN=1</c> keeps oneDNN on for
-/// steps too; <c>LORA_ONEDNN=0</c> turns it off for everything.
+/// process runs a backward pass (a sampler on another thread is then only slower). <c>LORA_ONEDNN=1</c> keeps
+/// oneDNN on for backward passes too; <c>LORA_ONEDNN=0</c> turns it off for everything.
 /// </para>
 /// </remarks>
 public static class OneDnn
 {
-    /// <summary>The environment variable: <c>1</c> keeps oneDNN on for training steps, <c>0</c> turns it off for everything.</summary>
+    /// <summary>The environment variable: <c>1</c> keeps oneDNN on for backward passes, <c>0</c> turns it off for everything.</summary>
     public const string Variable = "LORA_ONEDNN";
 
     private static readonly object Gate = new();
@@ -84,8 +85,8 @@ public static class OneDnn
     }
 
     /// <summary>
-    /// oneDNN off until the returned scope is disposed (unless <c>LORA_ONEDNN=1</c>): wrap each step's
-    /// forward and backward passes in it.
+    /// oneDNN off until the returned scope is disposed (unless <c>LORA_ONEDNN=1</c>): wrap each
+    /// <c>backward()</c> in it. (libtorch picks a convolution's backward kernels when the backward pass runs.)
     /// </summary>
     public static IDisposable ForGradients()
     {

@@ -184,7 +184,6 @@ public sealed class LoraTrainer
     {
         var train = _plan.Train;
         using var scope = NewDisposeScope();
-        using var kernels = OneDnn.ForGradients(); // oneDNN's convolution gradients go NaN on some CPUs (OneDnn)
         optimizer.ZeroGrad();
         var total = 0.0;
         for (var j = 0; j < train.GradAccumulation; j++)
@@ -199,6 +198,7 @@ public sealed class LoraTrainer
             if (!float.IsFinite(value))
                 throw new TrainingDivergedException(step, value);
             using (var s = new ScalarScope())
+            using (OneDnn.ForGradients()) // oneDNN's convolution gradients went NaN on a Zen 5 CPU (OneDnn)
                 loss.div(s[train.GradAccumulation]).backward();
             total += value;
         }

@@ -128,10 +128,11 @@ public sealed class PreflightEstimator : IPreflightEstimator
         {
             var start = clock.Elapsed;
             using (var scope = NewDisposeScope())
-            using (OneDnn.ForGradients())
             {
                 optimizer.ZeroGrad();
-                model.Loss(images, captions, generator, options).backward();
+                var loss = model.Loss(images, captions, generator, options);
+                using (OneDnn.ForGradients())
+                    loss.backward();
                 optimizer.Step(1);
             }
             if (step >= WarmupSteps)
