@@ -15,11 +15,12 @@ public static class TorchThreads
     public const string Variable = "LORA_THREADS";
 
     /// <summary>
-    /// Sets and returns the thread count: <see cref="Variable"/> when set, else the cores not busy by the
+    /// Applies <see cref="OneDnn"/>'s settings, then sets and returns the thread count: <see cref="Variable"/> when set, else the cores not busy by the
     /// 1-minute load average (at least 1), else libtorch's default when the load cannot be read.
     /// </summary>
     public static int Apply()
     {
+        OneDnn.Apply(); // the process's other libtorch settings: oneDNN's switch found, libtorch's C++ log quieted
         var threads = Environment.GetEnvironmentVariable(Variable) is { } text && int.TryParse(text, out var given) && given > 0
             ? given
             : IdleCores() ?? get_num_threads();
