@@ -133,9 +133,7 @@ internal sealed class TrainingBench
                 using (var scope = NewDisposeScope())
                 {
                     optimizer.zero_grad();
-                    var loss = _model.Loss(Images, Captions, noise);
-                    using (OneDnn.ForGradients())
-                        loss.backward();
+                    OneDnn.Backward(_model.Loss(Images, Captions, noise));
                     optimizer.step();
                 }
                 if (step > 0)

@@ -44,8 +44,7 @@ public static class JudgeTrainer
             var logits = judge.call(images).split(classCounts, 1);
             var loss = stack(logits.Select((l, a) => nn.functional.cross_entropy(l, targets[.., a])).ToArray()).mean();
             optimizer.ZeroGrad();
-            using (OneDnn.ForGradients())
-                loss.backward();
+            OneDnn.Backward(loss);
             optimizer.Step(LearningRate(options, step));
             progress?.Invoke(new Progress(step + 1, loss.item<float>(), clock.Elapsed));
         }

@@ -121,8 +121,7 @@ public sealed class Pretrainer : IDisposable
         var loss = Teacher is null
             ? Model.Loss(images, shown, _generator, Options.Loss)
             : ReadingDistillation.Loss(Model, Teacher, images, written, shown, _generator);
-        using (OneDnn.ForGradients())
-            loss.backward();
+        OneDnn.Backward(loss);
         nn.utils.clip_grad_norm_(_trained, Options.MaxGradNorm);
         _optimizer.Step(warmup);
         if (Ema is not null)

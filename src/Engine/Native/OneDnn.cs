@@ -34,6 +34,7 @@ public static class OneDnn
     private static bool _applied;
     private static IntPtr _context;
     private static int _suspended;
+    private static string? _asked; // LORA_ONEDNN, read once
 
     /// <summary>Whether libtorch's CPU kernels use oneDNN now, as libtorch reports it (null: libtorch's switch was not found).</summary>
     public static bool? Enabled
@@ -45,7 +46,10 @@ public static class OneDnn
         }
     }
 
-    /// <summary>Finds libtorch's switch and applies <see cref="Variable"/>. Runs once per process; never throws.</summary>
+    /// <summary>
+    /// Finds libtorch's switch, applies <see cref="Variable"/> (read here, once per process) and quiets libtorch's C++ log.
+    /// A libtorch without these Linux names is left as it is; one that does not load at all fails here as it would anywhere.
+    /// </summary>
     public static void Apply()
     {
         lock (Gate)
@@ -53,11 +57,12 @@ public static class OneDnn
             if (_applied)
                 return;
             _applied = true;
+            _asked = Environment.GetEnvironmentVariable(Variable);
             try
             {
                 _ = get_num_threads(); // TorchSharp loads libtorch on its first call; the switch lives in it.
                 _context = GlobalContext();
-                if (Environment.GetEnvironmentVariable(Variable) == "0")
+                if (_asked == "0")
                     SetUserEnabledMkldnn(_context, false);
                 QuietLibTorchWarnings();
             }
@@ -93,12 +98,19 @@ public static class OneDnn
         Apply();
         lock (Gate)
         {
-            if (_context == IntPtr.Zero || Environment.GetEnvironmentVariable(Variable) is "1" or "0")
+            if (_context == IntPtr.Zero || _asked is "1" or "0")
                 return Scope.None;
             if (_suspended++ == 0)
                 SetUserEnabledMkldnn(_context, false);
             return new Scope();
         }
+    }
+
+    /// <summary><c>loss.backward()</c> inside <see cref="ForGradients"/>: what every training loop calls.</summary>
+    public static void Backward(Tensor loss)
+    {
+        using var kernels = ForGradients();
+        loss.backward();
     }
 
     private sealed class Scope : IDisposable

@@ -198,8 +198,7 @@ public sealed class LoraTrainer
             if (!float.IsFinite(value))
                 throw new TrainingDivergedException(step, value);
             using (var s = new ScalarScope())
-            using (OneDnn.ForGradients()) // oneDNN's convolution gradients went NaN on a Zen 5 CPU (OneDnn)
-                loss.div(s[train.GradAccumulation]).backward();
+                OneDnn.Backward(loss.div(s[train.GradAccumulation])); // without oneDNN: its convolution gradients went NaN on a Zen 5 CPU
             total += value;
         }
         if (train.MaxGradNorm is { } maxNorm && maxNorm > 0)

@@ -130,9 +130,7 @@ public sealed class PreflightEstimator : IPreflightEstimator
             using (var scope = NewDisposeScope())
             {
                 optimizer.ZeroGrad();
-                var loss = model.Loss(images, captions, generator, options);
-                using (OneDnn.ForGradients())
-                    loss.backward();
+                OneDnn.Backward(model.Loss(images, captions, generator, options));
                 optimizer.Step(1);
             }
             if (step >= WarmupSteps)
