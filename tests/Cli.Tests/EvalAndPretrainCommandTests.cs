@@ -69,11 +69,15 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
             Assert.DoesNotContain("hrt", c.GetProperty("prompt").GetString());
             Assert.InRange(c.GetProperty("seed").GetInt64(), 1, 4);
             Assert.All(c.GetProperty("changes").EnumerateArray(), a => Assert.NotEqual(a.GetProperty("base").ToString(), a.GetProperty("adapted").ToString()));
+            Assert.Contains(c.GetProperty("direction").GetString(), new[] { "closer", "further", "mixed", "sideways" });
         });
 
         var text = await CliRun.RunAsync("eval", "--adapter", adapter, "--samples", "4", "--details");
         Assert.Contains($"missed: {missed.Count} of 4 trigger prompts", text.Output);
-        Assert.Contains($"changed: {changed.Count} of 4 other prompts", text.Output);
+        Assert.Contains($"changed: {changed.Count} of 4 other prompts (", text.Output);
+        var further = changed.Count(c => c.GetProperty("direction").GetString() == "further");
+        if (further > 0)
+            Assert.Contains($"{further} further from the prompt", text.Output);
         Assert.Contains(" -> ", text.Output);
 
         // The same adapter loaded at a thousandth of its strength leaves every other picture as the base drew it.

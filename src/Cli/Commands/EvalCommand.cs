@@ -4,6 +4,7 @@ using System.Text.Json;
 using LoraNotebooks.Dsl.Plans;
 using LoraNotebooks.Engine;
 using LoraNotebooks.Engine.Adapters;
+using LoraNotebooks.Engine.Judging;
 using LoraNotebooks.Engine.Lora;
 using LoraNotebooks.Engine.Training;
 using LoraNotebooks.Engine.World;
@@ -108,10 +109,21 @@ public static class EvalCommand
         output.WriteLine($"missed: {judged.Missed.Count} of {samples} trigger prompts");
         foreach (var miss in judged.Missed)
             output.WriteLine($"  seed {miss.Seed,-4} {miss.Prompt}\n             judged: {Describe(miss.Judged)}");
-        output.WriteLine($"changed: {judged.Changed.Count} of {samples} other prompts");
+        var directions = string.Join(", ", Enum.GetValues<ChangeDirection>()
+            .Select(d => (Direction: d, Count: judged.Changed.Count(c => c.Direction == d))).Where(d => d.Count > 0)
+            .Select(d => $"{d.Count} {Describe(d.Direction)}"));
+        output.WriteLine($"changed: {judged.Changed.Count} of {samples} other prompts{(directions.Length > 0 ? $" ({directions})" : "")}");
         foreach (var change in judged.Changed)
-            output.WriteLine($"  seed {change.Seed,-4} {change.Prompt}\n             {string.Join(", ", change.Changes.Select(c => $"{c.Attribute} {c.Base ?? "none"} -> {c.Adapted ?? "none"}"))}");
+            output.WriteLine($"  seed {change.Seed,-4} {change.Prompt}\n             {string.Join(", ", change.Changes.Select(c => $"{c.Attribute} {c.Base ?? "none"} -> {c.Adapted ?? "none"}"))} ({Describe(change.Direction)})");
     }
+
+    private static string Describe(ChangeDirection direction) => direction switch
+    {
+        ChangeDirection.Closer => "closer to the prompt",
+        ChangeDirection.Further => "further from the prompt",
+        ChangeDirection.Mixed => "both closer and further",
+        _ => "sideways",
+    };
 
     /// <summary>What the judge read, attribute by attribute ("shape triangle, colour red, ..."), leaving out those it read as none.</summary>
     private static string Describe(WorldLabels labels) =>

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using LoraNotebooks.Engine.World;
 
 namespace LoraNotebooks.Engine.Judging;
@@ -79,6 +80,27 @@ public static class JudgeScores
     public static IReadOnlyList<AttributeChange> Changes(WorldLabels judged, WorldLabels baseJudged) =>
         [.. WorldVocabulary.Attributes.Where(a => judged.Get(a) != baseJudged.Get(a)).Select(a => new AttributeChange(a, baseJudged.Get(a), judged.Get(a)))];
 
+    /// <summary>
+    /// Which way a leak moved a sample, against what its prompt asked for (<paramref name="prompted"/>):
+    /// <see cref="ChangeDirection.Closer"/> when some changed attribute now reads as prompted and none that read as
+    /// prompted was lost (the base drew it wrong and the adapter drew it right), <see cref="ChangeDirection.Further"/>
+    /// the other way round, <see cref="ChangeDirection.Mixed"/> for both, <see cref="ChangeDirection.Sideways"/> for
+    /// neither (one wrong reading for another). <see cref="Leakage"/> counts every direction alike; this says
+    /// which changes were damage.
+    /// </summary>
+    public static ChangeDirection Direction(IReadOnlyList<AttributeChange> changes, WorldLabels prompted)
+    {
+        var gained = changes.Any(c => c.Adapted == prompted.Get(c.Attribute));
+        var lost = changes.Any(c => c.Base == prompted.Get(c.Attribute));
+        return (gained, lost) switch
+        {
+            (true, false) => ChangeDirection.Closer,
+            (false, true) => ChangeDirection.Further,
+            (true, true) => ChangeDirection.Mixed,
+            _ => ChangeDirection.Sideways,
+        };
+    }
+
     private static double Share(IReadOnlyList<WorldLabels> first, IReadOnlyList<WorldLabels> second, Func<WorldLabels, WorldLabels, bool> counts)
     {
         if (first.Count == 0)
@@ -91,3 +113,21 @@ public static class JudgeScores
 
 /// <summary>One attribute a judge read differently with an adapter (<paramref name="Adapted"/>) than without it (<paramref name="Base"/>); null is "none".</summary>
 public sealed record AttributeChange(string Attribute, string? Base, string? Adapted);
+
+/// <summary>Which way an adapter moved a prompt's sample relative to the prompt (<see cref="JudgeScores.Direction"/>).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ChangeDirection>))]
+public enum ChangeDirection
+{
+    /// <summary>Some attribute now reads as prompted, and none that did was lost.</summary>
+    [JsonStringEnumMemberName("closer")]
+    Closer,
+    /// <summary>Some attribute that read as prompted no longer does, and none was gained.</summary>
+    [JsonStringEnumMemberName("further")]
+    Further,
+    /// <summary>Attributes were both gained and lost.</summary>
+    [JsonStringEnumMemberName("mixed")]
+    Mixed,
+    /// <summary>Only wrong readings turned into other wrong readings.</summary>
+    [JsonStringEnumMemberName("sideways")]
+    Sideways,
+}

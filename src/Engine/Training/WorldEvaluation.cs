@@ -111,7 +111,9 @@ public sealed class WorldEvaluation(WorldJudge judge) : IAdapterEvaluator
             JudgeScores.Fidelity(family, member, judgedTriggered),
             JudgeScores.Leakage(adapted, unadapted),
             [.. triggered.Select((p, i) => new MissedPrompt(p.Prompt, (long)seed + i, judgedTriggered[i])).Where(m => !shows(m.Judged))],
-            [.. others.Select((p, i) => new ChangedPrompt(p.Prompt, (long)seed + i, JudgeScores.Changes(adapted[i], unadapted[i]))).Where(c => c.Changes.Count > 0)]);
+            [.. others.Select((p, i) => (Prompt: p, Changes: JudgeScores.Changes(adapted[i], unadapted[i]), Seed: (long)seed + i))
+                .Where(c => c.Changes.Count > 0)
+                .Select(c => new ChangedPrompt(c.Prompt.Prompt, c.Seed, c.Changes, JudgeScores.Direction(c.Changes, c.Prompt.Expected)))]);
     }
 
     private List<WorldLabels> Judge(IDiffusionBase model, IReadOnlyList<WorldPrompt> prompts, int seed, CancellationToken cancellationToken)
@@ -132,5 +134,8 @@ public sealed record AdapterJudgement(double Fidelity, double Leakage, IReadOnly
 /// <summary>A trigger prompt whose sample at <paramref name="Seed"/> was judged as <paramref name="Judged"/>, not as the taught member.</summary>
 public sealed record MissedPrompt(string Prompt, long Seed, WorldLabels Judged);
 
-/// <summary>A prompt without the trigger whose sample at <paramref name="Seed"/> the adapters changed, attribute by attribute.</summary>
-public sealed record ChangedPrompt(string Prompt, long Seed, IReadOnlyList<AttributeChange> Changes);
+/// <summary>
+/// A prompt without the trigger whose sample at <paramref name="Seed"/> the adapters changed, attribute by attribute,
+/// and which way against the prompt (<paramref name="Direction"/>: a base that drew the prompt wrong can be "changed" into drawing it right).
+/// </summary>
+public sealed record ChangedPrompt(string Prompt, long Seed, IReadOnlyList<AttributeChange> Changes, ChangeDirection Direction);

@@ -90,6 +90,21 @@ public class JudgeScoresTests
     }
 
     [Fact]
+    public void a_change_is_closer_to_the_prompt_when_the_adapter_draws_right_what_the_base_drew_wrong()
+    {
+        // The prompt asks for a small red circle on the left, blue background (RedCircle).
+        var baseWrong = RedCircle with { Colour = "green", Background = "gray" };
+        var adapted = RedCircle with { Background = "white" };
+        var changes = JudgeScores.Changes(adapted, baseWrong);
+        Assert.Equal(ChangeDirection.Closer, JudgeScores.Direction(changes, RedCircle));   // green -> red gained; gray -> white is sideways
+        Assert.Equal(ChangeDirection.Further, JudgeScores.Direction(JudgeScores.Changes(baseWrong, RedCircle), RedCircle));
+        Assert.Equal(ChangeDirection.Mixed,
+            JudgeScores.Direction(JudgeScores.Changes(RedCircle with { Shape = "heart", Colour = "green" }, RedCircle with { Colour = "green", Style = "pixel" }), RedCircle));
+        Assert.Equal(ChangeDirection.Sideways,
+            JudgeScores.Direction(JudgeScores.Changes(RedCircle with { Background = "white" }, RedCircle with { Background = "gray" }), RedCircle));
+    }
+
+    [Fact]
     public void scores_refuse_lists_of_different_lengths_or_no_samples()
     {
         Assert.Throws<ArgumentException>(() => JudgeScores.PromptFollowing([RedCircle], [RedCircle, RedCircle]));
