@@ -74,10 +74,11 @@ public sealed class EvalAndPretrainCommandTests : IDisposable
 
         var text = await CliRun.RunAsync("eval", "--adapter", adapter, "--samples", "4", "--details");
         Assert.Contains($"missed: {missed.Count} of 4 trigger prompts", text.Output);
-        Assert.Contains($"changed: {changed.Count} of 4 other prompts (", text.Output);
-        var further = changed.Count(c => c.GetProperty("direction").GetString() == "further");
-        if (further > 0)
-            Assert.Contains($"{further} further from the prompt", text.Output);
+        // The summary counts each direction the JSON gives, in the order closer, further, mixed, sideways.
+        var counted = new[] { ("closer", "closer to the prompt"), ("further", "further from the prompt"), ("mixed", "both closer and further"), ("sideways", "sideways") }
+            .Select(d => (Count: changed.Count(c => c.GetProperty("direction").GetString() == d.Item1), Words: d.Item2))
+            .Where(d => d.Count > 0).Select(d => $"{d.Count} {d.Words}");
+        Assert.Contains($"changed: {changed.Count} of 4 other prompts ({string.Join(", ", counted)})", text.Output);
         Assert.Contains(" -> ", text.Output);
 
         // The same adapter loaded at a thousandth of its strength leaves every other picture as the base drew it.
