@@ -57,6 +57,21 @@ public class BinderTests
     }
 
     [Fact]
+    public void a_preserving_dataset_can_hold_the_adapter_to_pictures_the_base_draws_from_its_captions()
+    {
+        const string script = "dataset \"hearts\" {\n  world concept \"heart\"\n}\ndataset \"scenes\" {\n  world held_in\n  preserve weight 6 noisy 50% drawn_by base\n}";
+
+        var result = Check(script);
+
+        Assert.Equal(new Preservation(6, 0.5, DrawnByBase: true), result.Plan!.Training!.Datasets[1].Preserve);
+        Assert.Contains("(weight 6, 50% of its timesteps in the noisiest tenth, on pictures the base draws from its captions before training)", PreflightRenderer.Render(result.Summary!));
+        Assert.Contains("Preserve = 6 noisy 0.5 drawn_by base, ", result.Plan.Training.Datasets[1].ToString());
+        Assert.Equal(new Preservation(6, 0.5), Check(script.Replace(" drawn_by base", " drawn_by dataset")).Plan!.Training!.Datasets[1].Preserve);
+        var wrong = Check(script.Replace("drawn_by base", "drawn_by bass"));
+        Assert.Contains(wrong.Diagnostics, d => d.Id == "LORA0103" && d.Message.Contains("'base'"));
+    }
+
+    [Fact]
     public void a_held_in_dataset_can_show_one_shape_of_the_base_world_the_class_a_character_belongs_to()
     {
         var datasets = Check("dataset \"ada\" {\n  world character \"ada\"\n  trigger \"ada person\"\n}\ndataset \"figures\" {\n  world held_in \"figure\" count 30\n  preserve\n}\ndataset \"circles\" {\n  world held_in circle\n  preserve\n}").Plan!.Training!.Datasets;

@@ -171,9 +171,9 @@ internal sealed partial class Binder
     };
 
     /// <summary>
-    /// <c>preserve</c>, <c>preserve weight 0.5</c>, <c>preserve weight 6 noisy 50%</c>: the weight of output
-    /// preservation (1 when not given) and the share of its timesteps drawn from the noisiest tenth (none when
-    /// not given); null without the statement.
+    /// <c>preserve</c>, <c>preserve weight 0.5</c>, <c>preserve weight 6 noisy 50% drawn_by base</c>: the weight of
+    /// output preservation (1 when not given), the share of its timesteps drawn from the noisiest tenth (none when
+    /// not given) and whether the base draws its pictures (the dataset's own when not given); null without the statement.
     /// </summary>
     private Preservation? BindPreserve(StatementSyntax? statement)
     {
@@ -181,7 +181,8 @@ internal sealed partial class Binder
         var options = Options.Read(statement, 0, Vocabulary.StatementOptions["preserve"], "preserve", diagnostics);
         var weight = options["weight"] is { } w ? read.Number("weight", w, NumberRange.Above(0, 1000)) ?? 1 : 1;
         var noisy = options["noisy"] is { } n ? read.Fraction("noisy", n, NumberRange.AtLeast(0, 1)) ?? 0 : 0;
-        return new Preservation(weight, noisy);
+        var drawnByBase = options["drawn_by"] is { } d && read.Choice("preserve", "drawn_by", d, Vocabulary.PreservedPictures, out var byBase) && byBase;
+        return new Preservation(weight, noisy, drawnByBase);
     }
 
     /// <summary>

@@ -93,6 +93,9 @@ internal static class Vocabulary
 
     public static readonly IReadOnlyDictionary<string, bool> Booleans = new Dictionary<string, bool> { ["true"] = true, ["false"] = false };
 
+    /// <summary>Who draws a preserving dataset's pictures (<c>preserve drawn_by base</c>): true for the base model.</summary>
+    public static readonly IReadOnlyDictionary<string, bool> PreservedPictures = new Dictionary<string, bool> { ["base"] = true, ["dataset"] = false };
+
     public static readonly IReadOnlyDictionary<string, ScheduleKind> Schedules = new Dictionary<string, ScheduleKind>
     {
         ["constant"] = ScheduleKind.Constant,
@@ -160,7 +163,7 @@ internal static class Vocabulary
     public static readonly IReadOnlyDictionary<string, string[]> StatementOptions = new Dictionary<string, string[]>
     {
         ["world"] = ["count"],
-        ["preserve"] = ["weight", "noisy"],
+        ["preserve"] = ["weight", "noisy", "drawn_by"],
         ["mask"] = ["outside"],
         ["caption_shuffle"] = ["keep"],
         ["target"] = ["rank", "alpha"],

@@ -56,6 +56,7 @@ public static class Completions
         if (previous == "sampler") return Values(Vocabulary.Samplers.Keys);
         if (previous == "crop") return Values(Vocabulary.Crops.Keys);
         if (previous == "nesterov") return Values(Vocabulary.Booleans.Keys);
+        if (previous == "drawn_by") return Values(Vocabulary.PreservedPictures.Keys);
         var options = keyword switch
         {
             "optimizer" when Vocabulary.Optimizers.TryGetValue(words[1], out var optimizerOptions) => optimizerOptions,

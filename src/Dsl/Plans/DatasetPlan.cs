@@ -88,13 +88,18 @@ public sealed record LossMask(string? Folder, double Outside);
 /// The share (0 to 1) of its timesteps drawn from the noisiest tenth of the schedule instead of uniformly. Sampling
 /// settles a picture's layout and background in its first, noisiest steps, where a uniform draw spends a tenth.
 /// </param>
-public sealed record Preservation(double Weight, double NoisyShare = 0)
+/// <param name="DrawnByBase">
+/// The pictures are the base's own samples of the dataset's captions, drawn before training, in place of the
+/// dataset's: the adapter is held to the base where sampling takes it, pictures the base draws wrong included
+/// (DreamBooth's prior preservation generates its class images the same way).
+/// </param>
+public sealed record Preservation(double Weight, double NoisyShare = 0, bool DrawnByBase = false)
 {
     /// <summary>
     /// The weight alone while no timestep leans noisy, as the bare weight printed before the share existed: a run's
     /// fingerprint is its plan's text, so checkpoints written then still resume and outputs are still recognised.
     /// </summary>
-    public override string ToString() => NoisyShare == 0 ? $"{Weight}" : $"{Weight} noisy {NoisyShare}";
+    public override string ToString() => (NoisyShare == 0 ? $"{Weight}" : $"{Weight} noisy {NoisyShare}") + (DrawnByBase ? " drawn_by base" : "");
 }
 
 /// <summary>Where a picture is cut to its training size.</summary>

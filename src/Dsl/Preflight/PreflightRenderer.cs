@@ -16,7 +16,7 @@ public static class PreflightRenderer
             var held = d.ValidationImages > 0 ? $" ({N(d.ValidationImages)} held out for validation)" : "";
             var unnamed = d.Unnamed is { } member ? $", captioned without '{member}'" : "";
             var noisy = d.Preserve is { NoisyShare: > 0 and var share } ? $", {(share * 100).ToString("0.#", CultureInfo.InvariantCulture)}% of its timesteps in the noisiest tenth" : "";
-            var preserves = d.Preserve is { } p ? $"; preserves the base's output (weight {p.Weight.ToString("0.###", CultureInfo.InvariantCulture)}{noisy}{unnamed})" : "";
+            var preserves = d.Preserve is { } p ? $"; preserves the base's output (weight {p.Weight.ToString("0.###", CultureInfo.InvariantCulture)}{noisy}{unnamed}{(p.DrawnByBase ? ", on pictures the base draws from its captions before training" : "")})" : "";
             var masked = d.Mask is { } m
                 ? $"; learns from {(m.Folder is null ? "where the world painted it" : "its masks")}, the rest at {(m.Outside * 100).ToString("0.#", CultureInfo.InvariantCulture)}%"
                 : "";

@@ -31,6 +31,9 @@ public sealed class TrainingData
     /// <summary>Files that could not be read, with the reason.</summary>
     public IReadOnlyList<SkippedFile> Skipped { get; }
 
+    /// <summary>The same skipped files with <paramref name="datasets"/> in place of these (their pictures redrawn, say).</summary>
+    internal TrainingData With(IReadOnlyList<LoadedDataset> datasets) => new(datasets, Skipped);
+
     /// <summary>All held-out images of the datasets that teach (a preserving dataset's are not measured).</summary>
     public IReadOnlyList<TrainingImage> Validation => [.. Datasets.Where(d => !d.Plan.Preserves).SelectMany(d => d.Validation)];
 

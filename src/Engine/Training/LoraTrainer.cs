@@ -79,12 +79,14 @@ public sealed class LoraTrainer
             emit(new WarningEvent($"skipped {data.Skipped.Count} image(s) that cannot be used: {string.Join("; ", data.Skipped.Select(TrainingData.Describe))}"));
         foreach (var warning in TriggerReach.Warnings(data, _model))
             emit(new WarningEvent(warning));
+        if (train.Precision == Precision.Bf16)
+            _model.CastWeights(bfloat16);
+        // Drawn by the base as it trains (cast, other adapters on), before this run's adapter is attached.
+        data = BaseDrawings.Draw(data, _model, cancellationToken);
         var order = new BatchOrder(data.Datasets, train.Batch, train.Seed);
         if (order.Buckets.Count > 1)
             emit(new WarningEvent($"images of several shapes train in {order.Buckets.Count} aspect buckets: {string.Join(", ", order.Buckets.Select(b => $"{b.Bucket} ({b.Images})"))}"));
 
-        if (train.Precision == Precision.Bf16)
-            _model.CastWeights(bfloat16);
         var options = PlanTargets.Options(_plan.Lora);
         LoraNetwork network;
         manual_seed(StepSeeds.Mix(train.Seed, 0)); // layer construction draws from the global generator before initialisation

@@ -1,5 +1,6 @@
 using LoraNotebooks.Dsl.Plans;
 using LoraNotebooks.Engine.Adapters;
+using LoraNotebooks.Engine.Data;
 using LoraNotebooks.Engine.Diffusion;
 using LoraNotebooks.Engine.Imaging;
 using LoraNotebooks.Engine.Lora;
@@ -308,6 +309,20 @@ public sealed class LoraTrainerTests : IDisposable
     }
 
     [Fact]
+    public void a_dataset_preserved_as_the_base_draws_it_trains_on_the_bases_samples_not_its_own_pictures()
+    {
+        var plan = Plan("steps 6", extra: "dataset \"kept\" {\n  folder \"data\"\n  preserve drawn_by base\n}");
+        var drawn = BaseDrawings.Draw(TrainingData.Load(plan, _setup.Model.Resolution), _setup.Model).Datasets[1].Train;
+        using var lora = new LoraModel(_setup.Model.Parts);
+        var recording = new Recording(_setup.Model);
+
+        new LoraTrainer(recording, lora, plan).Run();
+
+        Assert.NotEmpty(recording.PreservedPictures);
+        Assert.All(recording.PreservedPictures, p => Assert.Contains(drawn, d => d.Rgb.SequenceEqual(p)));
+    }
+
+    [Fact]
     public void the_teaching_loss_draws_from_the_plans_timestep_range_and_validation_keeps_its_fixed_timesteps()
     {
         var plan = Plan("steps 4\nmin_timestep 100\nmax_timestep 900");
@@ -348,11 +363,14 @@ public sealed class LoraTrainerTests : IDisposable
 
         public List<(string Caption, double NoisyShare)> Preserved { get; } = [];
 
+        public List<byte[]> PreservedPictures { get; } = [];
+
         public List<(DiffusionLossOptions Options, bool FixedTimesteps)> Options { get; } = [];
 
         public override Tensor PreservationLoss(Tensor images, IReadOnlyList<string> captions, Generator generator, Func<IDisposable> baseOnly, double noisyShare = 0)
         {
             Preserved.AddRange(captions.Select(c => (c, noisyShare)));
+            PreservedPictures.AddRange(ImageTensors.ToRgb(images));
             return base.PreservationLoss(images, captions, generator, baseOnly, noisyShare);
         }
 
