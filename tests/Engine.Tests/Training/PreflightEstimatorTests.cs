@@ -75,6 +75,17 @@ public sealed class PreflightEstimatorTests : IDisposable
     }
 
     [Fact]
+    public void the_estimate_says_its_time_leaves_out_the_preserved_pictures_the_base_draws_first()
+    {
+        var script = "base \"base.safetensors\"\n" + TrainingSetup.Script(train: "steps 2", extra: "dataset \"kept\" {\n  folder \"data\"\n  preserve drawn_by base\n}");
+
+        var basis = Check(script, new PreflightEstimator(_cache)).Summary!.Estimate!.Basis;
+
+        Assert.EndsWith("without previews or validation, nor the 4 preserved pictures the base draws first", basis);
+        Assert.EndsWith("without previews or validation", Check(script.Replace(" drawn_by base", ""), new PreflightEstimator(_cache)).Summary!.Estimate!.Basis);
+    }
+
+    [Fact]
     public void a_base_the_estimator_cannot_read_shows_why_instead_of_numbers()
     {
         File.WriteAllBytes(Path.Combine(_setup.Root, "broken.safetensors"), [1, 2, 3]);
