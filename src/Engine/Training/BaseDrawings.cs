@@ -24,23 +24,24 @@ public static class BaseDrawings
     private const int Chunk = 16;
 
     /// <summary>
-    /// <paramref name="data"/> with every <c>drawn_by base</c> dataset's pictures (training and held out) replaced by
-    /// the base's samples of their captions; the same object when no dataset asks for it. The model must not carry
-    /// the adapter being trained yet.
+    /// <paramref name="data"/> with every <c>drawn_by base</c> dataset's training pictures replaced by the base's
+    /// samples of their captions (its held-out pictures are never measured, so they are not drawn); the same object
+    /// when no dataset asks for it. The model must not carry the adapter being trained yet.
     /// </summary>
     public static TrainingData Draw(TrainingData data, IDiffusionBase model, CancellationToken cancellationToken = default)
     {
         if (!data.Datasets.Any(d => d.Plan.Preserve is { DrawnByBase: true }))
             return data;
         var datasets = data.Datasets.Select((dataset, index) => dataset.Plan.Preserve is { DrawnByBase: true }
-            ? dataset with
-            {
-                Train = Redraw(dataset.Train, model, FirstSeed * (index + 1), cancellationToken),
-                Validation = Redraw(dataset.Validation, model, FirstSeed * (index + 1) + dataset.Train.Count, cancellationToken),
-            }
+            ? dataset with { Train = Redraw(dataset.Train, model, FirstSeed * (index + 1), cancellationToken) }
             : dataset);
         return data.With([.. datasets]);
     }
+
+    /// <summary>A warning for each <c>drawn_by base</c> dataset whose <c>resolution</c> is not the base's: its pictures are drawn at the base's.</summary>
+    public static IEnumerable<string> Warnings(TrainingData data, IDiffusionBase model) =>
+        data.Datasets.Where(d => d.Plan.Preserve is { DrawnByBase: true } && d.Plan.Resolution is { } r && r != model.Resolution)
+            .Select(d => $"dataset '{d.Plan.Name}' is drawn by the base, which draws at its own {model.Resolution} px: its resolution {d.Plan.Resolution} is not used");
 
     private static List<TrainingImage> Redraw(IReadOnlyList<TrainingImage> images, IDiffusionBase model, long firstSeed, CancellationToken cancellationToken)
     {

@@ -82,6 +82,8 @@ public sealed class LoraTrainer
         if (train.Precision == Precision.Bf16)
             _model.CastWeights(bfloat16);
         // Drawn by the base as it trains (cast, other adapters on), before this run's adapter is attached.
+        foreach (var warning in BaseDrawings.Warnings(data, _model))
+            emit(new WarningEvent(warning));
         data = BaseDrawings.Draw(data, _model, cancellationToken);
         var order = new BatchOrder(data.Datasets, train.Batch, train.Seed);
         if (order.Buckets.Count > 1)

@@ -64,7 +64,7 @@ public sealed class PreflightEstimator : IPreflightEstimator
         var duration = TimeSpan.FromSeconds(calibration.LoadSeconds + calibration.StepSeconds * train.GradAccumulation * train.TotalSteps);
         var basis = $"calibrated on this machine ({calibration.Device}, {Threads(calibration.Threads)}): {calibration.TimedSteps} timed steps of batch {train.Batch} " +
             $"at {calibration.Resolution} px{(cached ? ", cached" : "")}; time is loading plus training steps, without previews or validation" +
-            (training.Datasets.Where(d => d.Preserve is { DrawnByBase: true }).Sum(d => d.ImageCount) is > 0 and var drawn
+            (training.Datasets.Where(d => d.Preserve is { DrawnByBase: true }).Sum(d => d.TrainImages) is > 0 and var drawn
                 ? $", nor the {drawn} preserved pictures the base draws first" : "");
         return new PreflightEstimate(size.Parameters, size.FileBytes, calibration.PeakBytes, duration, basis) { Gpu = GpuFor(source, training, size) };
     }

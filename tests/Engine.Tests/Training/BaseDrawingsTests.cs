@@ -36,6 +36,18 @@ public sealed class BaseDrawingsTests : IDisposable
     }
 
     [Fact]
+    public void a_drawn_dataset_with_another_resolution_than_the_bases_is_warned_about()
+    {
+        var other = _setup.Model.Resolution * 2;
+
+        var warning = Assert.Single(BaseDrawings.Warnings(Load($"preserve drawn_by base\n  resolution {other}"), _setup.Model));
+
+        Assert.Equal($"dataset 'kept' is drawn by the base, which draws at its own {_setup.Model.Resolution} px: its resolution {other} is not used", warning);
+        Assert.Empty(BaseDrawings.Warnings(Load($"preserve\n  resolution {other}"), _setup.Model));
+        Assert.Empty(BaseDrawings.Warnings(Load($"preserve drawn_by base\n  resolution {_setup.Model.Resolution}"), _setup.Model));
+    }
+
+    [Fact]
     public void without_drawn_by_base_the_data_is_kept_as_loaded()
     {
         var data = Load("preserve weight 2");
